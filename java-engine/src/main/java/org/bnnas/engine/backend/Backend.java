@@ -1,0 +1,109 @@
+// Backend: the kernels every device implements. The CPU backend is the reference; the CUDA backend
+// (native/) runs the same op test suite against it.
+package org.bnnas.engine.backend;
+
+import org.bnnas.engine.tensor.Tensor;
+
+/**
+ * The device kernels behind the ops. Outputs are passed in, allocated by the caller with the
+ * right shape, and every kernel writes all of its output. 4-D tensors are (N, C, H, W) stored
+ * channels-last (see {@link Tensor}). Shapes are checked by the ops in {@code ops/}, not here.
+ */
+public interface Backend {
+    String name();
+
+    // ---- elementwise ----
+    /** out = a + b. */
+    void add(Tensor a, Tensor b, Tensor out);
+
+    /** acc += x. */
+    void addInPlace(Tensor acc, Tensor x);
+
+    /** out = a * b. */
+    void mul(Tensor a, Tensor b, Tensor out);
+
+    /** y = min(max(x, 0), cap); cap is +infinity for ReLU, 6 for ReLU6. */
+    void clampRelu(Tensor x, float cap, Tensor y);
+
+    /** dx = dy where 0 < y < cap, else 0 (y is the forward output). */
+    void clampReluBackward(Tensor y, Tensor dy, float cap, Tensor dx);
+
+    // ---- convolution: x (N, Ci, H, W), w (Co, Ci/groups, k, k), y (N, Co, OH, OW) ----
+    void conv2d(Tensor x, Tensor w, Tensor y, ConvSpec spec);
+
+    void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec spec);
+
+    /** dw = dL/dw (overwritten, not accumulated). */
+    void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec spec);
+
+    // ---- batch norm over (N, H, W) per channel ----
+    /**
+     * Training forward: per-channel batch mean and biased variance of x, then
+     * y = (x - mean) / sqrt(var + eps) * gamma + beta. Writes mean, var (biased) and invStd.
+     */
+    void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor var, Tensor invStd);
+
+    /** y = x * scale + shift per channel (evaluation batch norm, folded by the caller). */
+    void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y);
+
+    /**
+     * Backward of batch norm. With batch statistics (training) dx includes the terms through
+     * mean and variance; otherwise dx = dy * gamma * invStd. Any of dx, dgamma, dbeta may be null
+     * and is then not computed.
+     */
+    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd, boolean batchStats,
+                           Tensor dx, Tensor dgamma, Tensor dbeta);
+
+    // ---- pooling, linear, loss ----
+    /** y (N, C) = mean of x (N, C, H, W) over H and W. */
+    void globalAvgPool(Tensor x, Tensor y);
+
+    void globalAvgPoolBackward(Tensor dy, Tensor dx);
+
+    /** y (N, out) = x (N, in) w(out, in)^T + b; b may be null. */
+    void linear(Tensor x, Tensor w, Tensor b, Tensor y);
+
+    /** dx = dy w (may be null: not computed). */
+    void linearBackwardData(Tensor dy, Tensor w, Tensor dx);
+
+    /** dw = dy^T x, db = column sums of dy (either may be null). */
+    void linearBackwardParams(Tensor dy, Tensor x, Tensor dw, Tensor db);
+
+    /**
+     * Mean softmax cross-entropy of logits (N, K) against labels with label smoothing eps
+     * (target (1 - eps) on the label plus eps / K everywhere). Writes d(loss)/d(logits) into
+     * dlogits when it is not null. Returns the loss.
+     */
+    float crossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dlogits);
+
+    // ---- channel ops on 4-D tensors ----
+    /** y = the channels of xs side by side. */
+    void concatChannels(Tensor[] xs, Tensor y);
+
+    /** The inverse of concat: ys[i] receives its block of channels of x. */
+    void splitChannels(Tensor x, Tensor[] ys);
+
+    /**
+     * Channel shuffle with g groups (ShuffleNet): output channel j*g + i is input channel
+     * i*(C/g) + j; with inverse, the reverse permutation.
+     */
+    void channelShuffle(Tensor x, int groups, boolean inverse, Tensor y);
+
+    // ---- reductions and updates ----
+    /** Sum of squares of all elements, in double, in a fixed order. */
+    double sumOfSquares(Tensor x);
+
+    /** x *= s. */
+    void scaleInPlace(Tensor x, float s);
+
+    /** x = clamp(x, -limit, limit). */
+    void clampInPlace(Tensor x, float limit);
+
+    /**
+     * One SGD step with momentum and weight decay, in place, PyTorch's formula:
+     * g = grad + wd * p; buf = momentum * buf + g (buf = g on the first step);
+     * p -= lr * (nesterov ? g + momentum * buf : buf). buf may be null when momentum is 0.
+     */
+    void sgdStep(Tensor param, Tensor grad, Tensor buf, boolean firstStep, float lr, float momentum,
+                 float weightDecay, boolean nesterov);
+}

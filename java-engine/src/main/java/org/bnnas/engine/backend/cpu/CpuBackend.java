@@ -1,0 +1,391 @@
+// CpuBackend: the reference backend. Off-heap float32, channels-last 4-D tensors, Vector API
+// kernels and OpenBLAS GEMMs, split over a fixed thread team with thread-count-independent results.
+package org.bnnas.engine.backend.cpu;
+
+import static org.bnnas.engine.backend.cpu.Vec.F;
+import static org.bnnas.engine.backend.cpu.Vec.L;
+
+import java.nio.ByteBuffer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import org.bnnas.engine.backend.Backend;
+import org.bnnas.engine.backend.ConvSpec;
+import org.bnnas.engine.tensor.Tensor;
+
+/**
+ * The CPU backend. Work is split into items decided by the shapes alone (see {@link Parallel});
+ * reductions keep one partial per item and add them in item order, in double.
+ */
+public final class CpuBackend implements Backend {
+    /** Floats per work item of a flat elementwise kernel: 64 KiB, a comfortable L2 slice. */
+    static final int CHUNK = 16384;
+
+    @Override
+    public String name() {
+        return "cpu";
+    }
+
+    // ---- elementwise ---------------------------------------------------------------------------
+
+    /** Runs body(from, to) over [0, n) in chunks of about CHUNK floats, rounded to a multiple of unit. */
+    static void chunks(int n, int unit, RangeBody body) {
+        int chunk = Math.max(1, CHUNK / unit) * unit;
+        int items = (n + chunk - 1) / chunk;
+        Parallel.forEach(items, i -> body.run(i * chunk, Math.min(n, (i + 1) * chunk)));
+    }
+
+    interface RangeBody {
+        void run(int from, int to);
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        ByteBuffer x = a.buffer(), y = b.buffer(), o = out.buffer();
+        chunks(out.size(), L, (from, to) -> {
+            int i = from;
+            for (; i + L <= to; i += L) Vec.store(Vec.load(x, i).add(Vec.load(y, i)), o, i);
+            for (; i < to; i++) o.putFloat(4 * i, x.getFloat(4 * i) + y.getFloat(4 * i));
+        });
+    }
+
+    @Override
+    public void addInPlace(Tensor acc, Tensor x) {
+        add(acc, x, acc);
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        ByteBuffer x = a.buffer(), y = b.buffer(), o = out.buffer();
+        chunks(out.size(), L, (from, to) -> {
+            int i = from;
+            for (; i + L <= to; i += L) Vec.store(Vec.load(x, i).mul(Vec.load(y, i)), o, i);
+            for (; i < to; i++) o.putFloat(4 * i, x.getFloat(4 * i) * y.getFloat(4 * i));
+        });
+    }
+
+    @Override
+    public void clampRelu(Tensor x, float cap, Tensor y) {
+        ByteBuffer in = x.buffer(), o = y.buffer();
+        FloatVector zero = FloatVector.zero(F), top = FloatVector.broadcast(F, cap);
+        chunks(y.size(), L, (from, to) -> {
+            int i = from;
+            for (; i + L <= to; i += L) Vec.store(Vec.load(in, i).max(zero).min(top), o, i);
+            for (; i < to; i++) o.putFloat(4 * i, Math.min(Math.max(in.getFloat(4 * i), 0f), cap));
+        });
+    }
+
+    @Override
+    public void clampReluBackward(Tensor y, Tensor dy, float cap, Tensor dx) {
+        ByteBuffer out = y.buffer(), g = dy.buffer(), o = dx.buffer();
+        FloatVector zero = FloatVector.zero(F), top = FloatVector.broadcast(F, cap);
+        chunks(dx.size(), L, (from, to) -> {
+            int i = from;
+            for (; i + L <= to; i += L) {
+                FloatVector v = Vec.load(out, i);
+                VectorMask<Float> pass = v.compare(jdk.incubator.vector.VectorOperators.GT, zero)
+                        .and(v.compare(jdk.incubator.vector.VectorOperators.LT, top));
+                Vec.store(zero.blend(Vec.load(g, i), pass), o, i);
+            }
+            for (; i < to; i++) {
+                float v = out.getFloat(4 * i);
+                o.putFloat(4 * i, v > 0f && v < cap ? g.getFloat(4 * i) : 0f);
+            }
+        });
+    }
+
+    // ---- convolution ---------------------------------------------------------------------------
+
+    @Override
+    public void conv2d(Tensor x, Tensor w, Tensor y, ConvSpec spec) {
+        CpuConv.forward(x, w, y, spec);
+    }
+
+    @Override
+    public void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec spec) {
+        CpuConv.backwardData(dy, w, dx, spec);
+    }
+
+    @Override
+    public void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec spec) {
+        CpuConv.backwardWeight(dy, x, dw, spec);
+    }
+
+    // ---- batch norm ----------------------------------------------------------------------------
+
+    @Override
+    public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor var, Tensor invStd) {
+        int c = x.dim(1);
+        int rows = x.size() / c;
+        ByteBuffer in = x.buffer();
+        // Shift by the first pixel's values: sums of (x - shift) keep the one-pass variance accurate.
+        float[] shift = new float[c];
+        for (int ch = 0; ch < c; ch++) shift[ch] = in.getFloat(4 * ch);
+        double[][] sums = PerChannel.sums(in, null, rows, c, Vec.tile(shift, c), null, true);
+        float[] m = new float[c], v = new float[c], inv = new float[c], scale = new float[c], offset = new float[c];
+        ByteBuffer g = gamma.buffer(), b = beta.buffer();
+        for (int ch = 0; ch < c; ch++) {
+            double mu = sums[0][ch] / rows;
+            double variance = Math.max(0.0, sums[1][ch] / rows - mu * mu);
+            double is = 1.0 / Math.sqrt(variance + eps);
+            m[ch] = (float) (mu + shift[ch]);
+            v[ch] = (float) variance;
+            inv[ch] = (float) is;
+            scale[ch] = (float) (g.getFloat(4 * ch) * is);
+            offset[ch] = (float) (b.getFloat(4 * ch) - (mu + shift[ch]) * g.getFloat(4 * ch) * is);
+        }
+        mean.copyFromStorage(m);
+        var.copyFromStorage(v);
+        invStd.copyFromStorage(inv);
+        PerChannel.affine(in, y.buffer(), rows, c, Vec.tile(scale, c), Vec.tile(offset, c));
+    }
+
+    @Override
+    public void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y) {
+        int c = x.dim(1);
+        PerChannel.affine(x.buffer(), y.buffer(), x.size() / c, c, Vec.tile(scale.toStorageArray(), c), Vec.tile(shift.toStorageArray(), c));
+    }
+
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd, boolean batchStats,
+                                  Tensor dx, Tensor dgamma, Tensor dbeta) {
+        int c = x.dim(1);
+        int rows = x.size() / c;
+        float[] mu = mean.toStorageArray(), is = invStd.toStorageArray(), g = gamma.toStorageArray();
+        boolean needSums = dgamma != null || dbeta != null || (dx != null && batchStats);
+        double[][] sums = null;
+        if (needSums) {
+            // sum(dy) and sum(dy * (x - mean)); the latter times invStd is sum(dy * xhat)
+            sums = PerChannel.sums(dy.buffer(), x.buffer(), rows, c, null, Vec.tile(mu, c), false);
+        }
+        if (dgamma != null) {
+            float[] out = new float[c];
+            for (int ch = 0; ch < c; ch++) out[ch] = (float) (sums[1][ch] * is[ch]);
+            dgamma.copyFromStorage(out);
+        }
+        if (dbeta != null) {
+            float[] out = new float[c];
+            for (int ch = 0; ch < c; ch++) out[ch] = (float) sums[0][ch];
+            dbeta.copyFromStorage(out);
+        }
+        if (dx == null) return;
+        float[] a = new float[c], k = new float[c], c0 = new float[c];
+        for (int ch = 0; ch < c; ch++) {
+            double scale = (double) g[ch] * is[ch];
+            a[ch] = (float) scale;
+            if (batchStats) {
+                // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = (x - mu) * is
+                double meanDy = sums[0][ch] / rows;
+                double meanDyXhat = sums[1][ch] * is[ch] / rows;
+                double kk = -scale * meanDyXhat * is[ch];
+                k[ch] = (float) kk;
+                c0[ch] = (float) (-scale * meanDy - kk * mu[ch]);
+            }
+        }
+        PerChannel.linearCombination(dy.buffer(), x.buffer(), dx.buffer(), rows, c, Vec.tile(a, c), Vec.tile(k, c), Vec.tile(c0, c));
+    }
+
+    // ---- pooling, linear, loss -----------------------------------------------------------------
+
+    @Override
+    public void globalAvgPool(Tensor x, Tensor y) {
+        int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
+        ByteBuffer in = x.buffer(), out = y.buffer();
+        float inv = 1f / hw;
+        Parallel.forEach(n, img -> {
+            for (int c0 = 0; c0 < c; c0 += L) {
+                VectorMask<Float> m = Vec.firstLanes(Math.min(L, c - c0));
+                FloatVector acc = FloatVector.zero(F);
+                int base = img * hw * c + c0;
+                for (int p = 0; p < hw; p++) acc = acc.add(Vec.load(in, base + p * c, m));
+                Vec.store(acc.mul(inv), out, img * c + c0, m);
+            }
+        });
+    }
+
+    @Override
+    public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
+        int n = dx.dim(0), c = dx.dim(1), hw = dx.dim(2) * dx.dim(3);
+        ByteBuffer g = dy.buffer(), out = dx.buffer();
+        float inv = 1f / hw;
+        Parallel.forEach(n, img -> {
+            for (int c0 = 0; c0 < c; c0 += L) {
+                VectorMask<Float> m = Vec.firstLanes(Math.min(L, c - c0));
+                FloatVector v = Vec.load(g, img * c + c0, m).mul(inv);
+                int base = img * hw * c + c0;
+                for (int p = 0; p < hw; p++) Vec.store(v, out, base + p * c, m);
+            }
+        });
+    }
+
+    @Override
+    public void linear(Tensor x, Tensor w, Tensor b, Tensor y) {
+        int n = x.dim(0), in = x.dim(1), out = w.dim(0);
+        Blas.sgemm(false, true, n, out, in, 1f, x.address(), in, w.address(), in, 0f, y.address(), out);
+        if (b != null) {
+            ByteBuffer yb = y.buffer(), bb = b.buffer();
+            for (int r = 0; r < n; r++) {
+                for (int j = 0; j < out; j++) yb.putFloat(4 * (r * out + j), yb.getFloat(4 * (r * out + j)) + bb.getFloat(4 * j));
+            }
+        }
+    }
+
+    @Override
+    public void linearBackwardData(Tensor dy, Tensor w, Tensor dx) {
+        int n = dy.dim(0), out = w.dim(0), in = w.dim(1);
+        Blas.sgemm(false, false, n, in, out, 1f, dy.address(), out, w.address(), in, 0f, dx.address(), in);
+    }
+
+    @Override
+    public void linearBackwardParams(Tensor dy, Tensor x, Tensor dw, Tensor db) {
+        int n = dy.dim(0), out = dy.dim(1), in = x.dim(1);
+        if (dw != null) Blas.sgemm(true, false, out, in, n, 1f, dy.address(), out, x.address(), in, 0f, dw.address(), in);
+        if (db != null) {
+            ByteBuffer g = dy.buffer(), o = db.buffer();
+            for (int j = 0; j < out; j++) {
+                double s = 0;
+                for (int r = 0; r < n; r++) s += g.getFloat(4 * (r * out + j));
+                o.putFloat(4 * j, (float) s);
+            }
+        }
+    }
+
+    @Override
+    public float crossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dlogits) {
+        int n = logits.dim(0), k = logits.dim(1);
+        ByteBuffer z = logits.buffer();
+        ByteBuffer d = dlogits == null ? null : dlogits.buffer();
+        double total = 0;
+        double off = smoothing / k, on = 1.0 - smoothing + off;
+        for (int r = 0; r < n; r++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int j = 0; j < k; j++) max = Math.max(max, z.getFloat(4 * (r * k + j)));
+            double sumExp = 0;
+            for (int j = 0; j < k; j++) sumExp += Math.exp(z.getFloat(4 * (r * k + j)) - max);
+            double logSum = Math.log(sumExp) + max;
+            for (int j = 0; j < k; j++) {
+                double target = j == labels[r] ? on : off;
+                double logP = z.getFloat(4 * (r * k + j)) - logSum;
+                total -= target * logP;
+                if (d != null) d.putFloat(4 * (r * k + j), (float) ((Math.exp(logP) - target) / n));
+            }
+        }
+        return (float) (total / n);
+    }
+
+    // ---- channel ops -----------------------------------------------------------------------------
+
+    @Override
+    public void concatChannels(Tensor[] xs, Tensor y) {
+        int c = y.dim(1), rows = y.size() / c;
+        ByteBuffer out = y.buffer();
+        Parallel.forEach((rows + 255) / 256, blk -> {
+            for (int r = blk * 256; r < Math.min(rows, blk * 256 + 256); r++) {
+                int at = 0;
+                for (Tensor x : xs) {
+                    int cx = x.dim(1);
+                    out.put(4 * (r * c + at), x.buffer(), 4 * r * cx, 4 * cx);
+                    at += cx;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void splitChannels(Tensor x, Tensor[] ys) {
+        int c = x.dim(1), rows = x.size() / c;
+        ByteBuffer in = x.buffer();
+        Parallel.forEach((rows + 255) / 256, blk -> {
+            for (int r = blk * 256; r < Math.min(rows, blk * 256 + 256); r++) {
+                int at = 0;
+                for (Tensor y : ys) {
+                    int cy = y.dim(1);
+                    y.buffer().put(4 * r * cy, in, 4 * (r * c + at), 4 * cy);
+                    at += cy;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void channelShuffle(Tensor x, int groups, boolean inverse, Tensor y) {
+        int c = x.dim(1), rows = x.size() / c, per = c / groups;
+        int[] src = new int[c]; // output channel -> input channel
+        for (int i = 0; i < groups; i++) {
+            for (int j = 0; j < per; j++) {
+                int in = i * per + j, out = j * groups + i;
+                if (inverse) src[in] = out; else src[out] = in;
+            }
+        }
+        ByteBuffer a = x.buffer(), b = y.buffer();
+        Parallel.forEach((rows + 255) / 256, blk -> {
+            for (int r = blk * 256; r < Math.min(rows, blk * 256 + 256); r++) {
+                for (int o = 0; o < c; o++) b.putFloat(4 * (r * c + o), a.getFloat(4 * (r * c + src[o])));
+            }
+        });
+    }
+
+    // ---- reductions and updates ----------------------------------------------------------------
+
+    @Override
+    public double sumOfSquares(Tensor x) {
+        ByteBuffer b = x.buffer();
+        int n = x.size();
+        int items = (n + CHUNK - 1) / CHUNK;
+        double[] partial = new double[items];
+        Parallel.forEach(items, it -> {
+            int from = it * CHUNK, to = Math.min(n, from + CHUNK);
+            FloatVector acc = FloatVector.zero(F);
+            int i = from;
+            for (; i + L <= to; i += L) {
+                FloatVector v = Vec.load(b, i);
+                acc = v.fma(v, acc);
+            }
+            double s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
+            for (; i < to; i++) s += (double) b.getFloat(4 * i) * b.getFloat(4 * i);
+            partial[it] = s;
+        });
+        double s = 0;
+        for (double p : partial) s += p;
+        return s;
+    }
+
+    @Override
+    public void scaleInPlace(Tensor x, float s) {
+        ByteBuffer b = x.buffer();
+        chunks(x.size(), L, (from, to) -> {
+            int i = from;
+            for (; i + L <= to; i += L) Vec.store(Vec.load(b, i).mul(s), b, i);
+            for (; i < to; i++) b.putFloat(4 * i, b.getFloat(4 * i) * s);
+        });
+        x.bumpVersion();
+    }
+
+    @Override
+    public void clampInPlace(Tensor x, float limit) {
+        ByteBuffer b = x.buffer();
+        chunks(x.size(), L, (from, to) -> {
+            int i = from;
+            for (; i + L <= to; i += L) Vec.store(Vec.load(b, i).max(-limit).min(limit), b, i);
+            for (; i < to; i++) b.putFloat(4 * i, Math.max(-limit, Math.min(limit, b.getFloat(4 * i))));
+        });
+        x.bumpVersion();
+    }
+
+    @Override
+    public void sgdStep(Tensor param, Tensor grad, Tensor buf, boolean firstStep, float lr, float momentum,
+                        float weightDecay, boolean nesterov) {
+        ByteBuffer p = param.buffer(), g = grad.buffer(), m = buf == null ? null : buf.buffer();
+        int n = param.size();
+        for (int i = 0; i < n; i++) {
+            float d = g.getFloat(4 * i) + weightDecay * p.getFloat(4 * i);
+            if (m != null) {
+                float mb = firstStep ? d : momentum * m.getFloat(4 * i) + d;
+                m.putFloat(4 * i, mb);
+                d = nesterov ? d + momentum * mb : mb;
+            }
+            p.putFloat(4 * i, p.getFloat(4 * i) - lr * d);
+        }
+        param.bumpVersion();
+        if (buf != null) buf.bumpVersion();
+    }
+}

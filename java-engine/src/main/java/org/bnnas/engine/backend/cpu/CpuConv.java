@@ -1,0 +1,407 @@
+// CpuConv: 2-D convolution on channels-last tensors: pointwise as one GEMM, depthwise as a direct
+// vector kernel, everything else (stem, grouped) as im2col + GEMM.
+package org.bnnas.engine.backend.cpu;
+
+import static org.bnnas.engine.backend.cpu.Vec.F;
+import static org.bnnas.engine.backend.cpu.Vec.L;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import org.bnnas.engine.backend.ConvSpec;
+import org.bnnas.engine.tensor.Tensor;
+
+/**
+ * x (N, Ci, H, W) is stored as rows of Ci floats, one row per pixel; w (Co, Ci/g, k, k) as
+ * (Co, k, k, Ci/g). Work items are row blocks or image groups whose size depends on the shapes
+ * only; weight gradients are summed over items in item order.
+ */
+final class CpuConv {
+    private CpuConv() {}
+
+    /** Rows per work item of a GEMM over {@code m} pixel rows: at most 8 items, at least 256 rows. */
+    private static int rowBlock(int m) {
+        int r = Math.max(256, (m + 7) / 8);
+        return (r + 15) / 16 * 16;
+    }
+
+    private static boolean isDepthwise(Tensor x, Tensor w, ConvSpec s) {
+        int ci = x.dim(1), co = w.dim(0);
+        return s.groups() == ci && co == ci && w.dim(1) == 1;
+    }
+
+    // ---- forward -----------------------------------------------------------------------------
+
+    static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s) {
+        if (s.isPointwise()) {
+            int m = x.size() / x.dim(1), ci = x.dim(1), co = w.dim(0);
+            int rb = rowBlock(m);
+            long xa = x.address(), wa = w.address(), ya = y.address();
+            Parallel.forEach((m + rb - 1) / rb, it -> {
+                int r0 = it * rb, rows = Math.min(rb, m - r0);
+                Blas.sgemm(false, true, rows, co, ci, 1f, xa + 4L * r0 * ci, ci, wa, ci, 0f, ya + 4L * r0 * co, co);
+            });
+        } else if (isDepthwise(x, w, s)) {
+            Depthwise.forward(x, w, y, s);
+        } else {
+            Im2col.forward(x, w, y, s);
+        }
+    }
+
+    static void backwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec s) {
+        if (s.isPointwise()) {
+            int m = dx.size() / dx.dim(1), ci = dx.dim(1), co = w.dim(0);
+            int rb = rowBlock(m);
+            long ga = dy.address(), wa = w.address(), da = dx.address();
+            Parallel.forEach((m + rb - 1) / rb, it -> {
+                int r0 = it * rb, rows = Math.min(rb, m - r0);
+                Blas.sgemm(false, false, rows, ci, co, 1f, ga + 4L * r0 * co, co, wa, ci, 0f, da + 4L * r0 * ci, ci);
+            });
+        } else if (isDepthwise(dx, w, s)) {
+            Depthwise.backwardData(dy, w, dx, s);
+        } else {
+            Im2col.backwardData(dy, w, dx, s);
+        }
+    }
+
+    static void backwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec s) {
+        if (s.isPointwise()) {
+            int m = x.size() / x.dim(1), ci = x.dim(1), co = dw.dim(0);
+            int rb = rowBlock(m), items = (m + rb - 1) / rb;
+            long ga = dy.address(), xa = x.address();
+            try (Tensor partial = Tensor.empty(items, co * ci)) {
+                long pa = partial.address();
+                Parallel.forEach(items, it -> {
+                    int r0 = it * rb, rows = Math.min(rb, m - r0);
+                    Blas.sgemm(true, false, co, ci, rows, 1f, ga + 4L * r0 * co, co, xa + 4L * r0 * ci, ci, 0f, pa + 4L * it * co * ci, ci);
+                });
+                sumItems(partial.buffer(), items, co * ci, dw.buffer());
+            }
+        } else if (isDepthwise(x, dw, s)) {
+            Depthwise.backwardWeight(dy, x, dw, s);
+        } else {
+            Im2col.backwardWeight(dy, x, dw, s);
+        }
+    }
+
+    /** out[j] = sum over items i (in order) of parts[i * len + j]. */
+    static void sumItems(ByteBuffer parts, int items, int len, ByteBuffer out) {
+        CpuBackend.chunks(len, L, (from, to) -> {
+            int j = from;
+            for (; j + L <= to; j += L) {
+                FloatVector acc = Vec.load(parts, j);
+                for (int i = 1; i < items; i++) acc = acc.add(Vec.load(parts, i * len + j));
+                Vec.store(acc, out, j);
+            }
+            for (; j < to; j++) {
+                float acc = parts.getFloat(4 * j);
+                for (int i = 1; i < items; i++) acc += parts.getFloat(4 * (i * len + j));
+                out.putFloat(4 * j, acc);
+            }
+        });
+    }
+
+    /** Scratch arrays per thread, grown on demand (heap: loads from arrays are the fastest path on JDK 17). */
+    static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[3][0]);
+
+    static float[] scratch(int slot, int size) {
+        float[][] s = SCRATCH.get();
+        if (s[slot].length < size) s[slot] = new float[size];
+        return s[slot];
+    }
+
+    /**
+     * Copies image {@code img} of channels-last {@code src} (h x w x c) into {@code dst} as a
+     * zero-padded (h + 2p) x (w + 2p) x cp array, cp = c rounded up to the vector length.
+     */
+    static void padImage(ByteBuffer src, int img, int h, int w, int c, int p, int cp, float[] dst) {
+        int wp = w + 2 * p;
+        java.util.Arrays.fill(dst, 0, (h + 2 * p) * wp * cp, 0f);
+        FloatBuffer fb = src.asFloatBuffer();
+        int base = img * h * w * c;
+        if (cp == c) {
+            for (int r = 0; r < h; r++) fb.get(base + r * w * c, dst, ((r + p) * wp + p) * cp, w * c);
+        } else {
+            for (int r = 0; r < h; r++) {
+                for (int q = 0; q < w; q++) fb.get(base + (r * w + q) * c, dst, ((r + p) * wp + q + p) * cp, c);
+            }
+        }
+    }
+
+    static int roundUp(int c) {
+        return (c + L - 1) / L * L;
+    }
+
+    /** Depthwise convolution (groups = Ci = Co), vectorised over channels. */
+    static final class Depthwise {
+        private Depthwise() {}
+
+        /** w (C, 1, k, k), stored [c][kh][kw], as a [kh][kw][cp] array; flipped turns it by 180 degrees. */
+        static float[] transposeWeight(Tensor w, int cp, boolean flipped) {
+            int c = w.dim(0), kk = w.dim(2) * w.dim(3);
+            float[] src = w.toStorageArray(), out = new float[kk * cp];
+            for (int ch = 0; ch < c; ch++) {
+                for (int t = 0; t < kk; t++) out[(flipped ? kk - 1 - t : t) * cp + ch] = src[ch * kk + t];
+            }
+            return out;
+        }
+
+        static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s) {
+            run(x, transposeWeight(w, roundUp(x.dim(1)), false), y, s.kernel(), s.stride(), s.padding());
+        }
+
+        /** y = depthwise correlation of x with wt ([kh][kw][cp]) at the given stride and padding. */
+        static void run(Tensor x, float[] wt, Tensor y, int k, int stride, int pad) {
+            int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
+            int oh = y.dim(2), ow = y.dim(3), cp = roundUp(c);
+            int wp = wd + 2 * pad, hp = h + 2 * pad;
+            ByteBuffer in = x.buffer(), out = y.buffer();
+            VectorMask<Float> tail = Vec.firstLanes(c % L == 0 ? L : c % L);
+            Parallel.forEach(n, img -> {
+                float[] xp = scratch(0, hp * wp * cp);
+                padImage(in, img, h, wd, c, pad, cp, xp);
+                for (int r = 0; r < oh; r++) {
+                    for (int c0 = 0; c0 < cp; c0 += L) {
+                        boolean last = c0 + L > c;
+                        int q = 0;
+                        for (; q + 4 <= ow; q += 4) { // four outputs share each weight load
+                            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+                            for (int kh = 0; kh < k; kh++) {
+                                int rowBase = (r * stride + kh) * wp;
+                                for (int kw = 0; kw < k; kw++) {
+                                    FloatVector wv = FloatVector.fromArray(F, wt, (kh * k + kw) * cp + c0);
+                                    int i0 = (rowBase + q * stride + kw) * cp + c0, st = stride * cp;
+                                    a0 = FloatVector.fromArray(F, xp, i0).fma(wv, a0);
+                                    a1 = FloatVector.fromArray(F, xp, i0 + st).fma(wv, a1);
+                                    a2 = FloatVector.fromArray(F, xp, i0 + 2 * st).fma(wv, a2);
+                                    a3 = FloatVector.fromArray(F, xp, i0 + 3 * st).fma(wv, a3);
+                                }
+                            }
+                            int o = ((img * oh + r) * ow + q) * c + c0;
+                            if (last) {
+                                Vec.store(a0, out, o, tail); Vec.store(a1, out, o + c, tail);
+                                Vec.store(a2, out, o + 2 * c, tail); Vec.store(a3, out, o + 3 * c, tail);
+                            } else {
+                                Vec.store(a0, out, o); Vec.store(a1, out, o + c);
+                                Vec.store(a2, out, o + 2 * c); Vec.store(a3, out, o + 3 * c);
+                            }
+                        }
+                        for (; q < ow; q++) {
+                            FloatVector a0 = FloatVector.zero(F);
+                            for (int kh = 0; kh < k; kh++) {
+                                int rowBase = (r * stride + kh) * wp;
+                                for (int kw = 0; kw < k; kw++) {
+                                    a0 = FloatVector.fromArray(F, xp, (rowBase + q * stride + kw) * cp + c0)
+                                            .fma(FloatVector.fromArray(F, wt, (kh * k + kw) * cp + c0), a0);
+                                }
+                            }
+                            int o = ((img * oh + r) * ow + q) * c + c0;
+                            if (last) Vec.store(a0, out, o, tail); else Vec.store(a0, out, o);
+                        }
+                    }
+                }
+            });
+        }
+
+        static void backwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec s) {
+            int k = s.kernel(), p = s.padding();
+            int cp = roundUp(dx.dim(1));
+            if (s.stride() == 1 && 2 * p == k - 1) {
+                // With stride 1 and "same" padding the input gradient is the correlation of dy
+                // with the kernel turned by 180 degrees.
+                run(dy, transposeWeight(w, cp, true), dx, k, 1, p);
+                return;
+            }
+            scatterBackwardData(dy, transposeWeight(w, cp, false), dx, k, s.stride(), p);
+        }
+
+        /** General stride and padding: each output scatters dy * w into a padded input gradient. */
+        static void scatterBackwardData(Tensor dy, float[] wt, Tensor dx, int k, int stride, int pad) {
+            int n = dx.dim(0), c = dx.dim(1), h = dx.dim(2), wd = dx.dim(3);
+            int oh = dy.dim(2), ow = dy.dim(3), cp = roundUp(c);
+            int wp = wd + 2 * pad, hp = h + 2 * pad;
+            ByteBuffer g = dy.buffer(), out = dx.buffer();
+            Parallel.forEach(n, img -> {
+                float[] gp = scratch(0, hp * wp * cp);
+                float[] dyRow = scratch(1, cp);
+                java.util.Arrays.fill(gp, 0, hp * wp * cp, 0f);
+                FloatBuffer gf = g.asFloatBuffer();
+                for (int r = 0; r < oh; r++) {
+                    for (int q = 0; q < ow; q++) {
+                        gf.get(((img * oh + r) * ow + q) * c, dyRow, 0, c);
+                        for (int c0 = 0; c0 < cp; c0 += L) {
+                            FloatVector gv = FloatVector.fromArray(F, dyRow, c0);
+                            for (int kh = 0; kh < k; kh++) {
+                                for (int kw = 0; kw < k; kw++) {
+                                    int at = ((r * stride + kh) * wp + q * stride + kw) * cp + c0;
+                                    gv.fma(FloatVector.fromArray(F, wt, (kh * k + kw) * cp + c0), FloatVector.fromArray(F, gp, at)).intoArray(gp, at);
+                                }
+                            }
+                        }
+                    }
+                }
+                FloatBuffer of = out.asFloatBuffer();
+                for (int r = 0; r < h; r++) {
+                    for (int q = 0; q < wd; q++) of.put(((img * h + r) * wd + q) * c, gp, ((r + pad) * wp + q + pad) * cp, c);
+                }
+            });
+        }
+
+        /** Images per work item of the weight gradient; partial sums per item, added in order. */
+        private static final int IMAGES_PER_ITEM = 4;
+
+        static void backwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec s) {
+            int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
+            int k = s.kernel(), stride = s.stride(), pad = s.padding();
+            int oh = dy.dim(2), ow = dy.dim(3), cp = roundUp(c), kk = k * k;
+            int wp = wd + 2 * pad, hp = h + 2 * pad;
+            int items = (n + IMAGES_PER_ITEM - 1) / IMAGES_PER_ITEM;
+            float[][] partial = new float[items][kk * cp];
+            ByteBuffer in = x.buffer(), g = dy.buffer();
+            Parallel.forEach(items, it -> {
+                float[] acc = partial[it];
+                for (int img = it * IMAGES_PER_ITEM; img < Math.min(n, (it + 1) * IMAGES_PER_ITEM); img++) {
+                    float[] xp = scratch(0, hp * wp * cp);
+                    float[] gp = scratch(1, oh * ow * cp);
+                    padImage(in, img, h, wd, c, pad, cp, xp);
+                    padImage(g, img, oh, ow, c, 0, cp, gp);
+                    for (int kh = 0; kh < k; kh++) {
+                        for (int kw = 0; kw < k; kw++) {
+                            for (int c0 = 0; c0 < cp; c0 += L) {
+                                FloatVector a = FloatVector.fromArray(F, acc, (kh * k + kw) * cp + c0);
+                                for (int r = 0; r < oh; r++) {
+                                    int xrow = ((r * stride + kh) * wp + kw) * cp + c0, grow = r * ow * cp + c0;
+                                    for (int q = 0; q < ow; q++) {
+                                        a = FloatVector.fromArray(F, gp, grow + q * cp).fma(FloatVector.fromArray(F, xp, xrow + q * stride * cp), a);
+                                    }
+                                }
+                                a.intoArray(acc, (kh * k + kw) * cp + c0);
+                            }
+                        }
+                    }
+                }
+            });
+            float[] out = new float[c * kk];
+            for (int ch = 0; ch < c; ch++) {
+                for (int t = 0; t < kk; t++) {
+                    float sum = 0f;
+                    for (int it = 0; it < items; it++) sum += partial[it][t * cp + ch];
+                    out[ch * kk + t] = sum;
+                }
+            }
+            dw.copyFromStorage(out);
+        }
+    }
+
+    /** Any convolution as im2col + GEMM, per group; used for the stem and general grouped convs. */
+    static final class Im2col {
+        private Im2col() {}
+
+        /**
+         * Fills rows [r0, r0 + rows) of the column matrix: for output pixel r, the k x k x cig
+         * input patch of group g (zeros outside the image), in (kh, kw, channel) order.
+         */
+        static void fill(ByteBuffer in, int h, int wd, int ci, int oh, int ow, ConvSpec s, int g, int cig,
+                         int r0, int rows, ByteBuffer col) {
+            int k = s.kernel(), kg = k * k * cig;
+            for (int r = r0; r < r0 + rows; r++) {
+                int img = r / (oh * ow), pix = r % (oh * ow), y = pix / ow, xq = pix % ow;
+                int base = (r - r0) * kg;
+                for (int kh = 0; kh < k; kh++) {
+                    int ih = y * s.stride() - s.padding() + kh;
+                    for (int kw = 0; kw < k; kw++) {
+                        int iw = xq * s.stride() - s.padding() + kw;
+                        int at = base + (kh * k + kw) * cig;
+                        if (ih < 0 || ih >= h || iw < 0 || iw >= wd) {
+                            for (int j = 0; j < cig; j++) col.putFloat(4 * (at + j), 0f);
+                        } else {
+                            col.put(4 * at, in, 4 * (((img * h + ih) * wd + iw) * ci + g * cig), 4 * cig);
+                        }
+                    }
+                }
+            }
+        }
+
+        static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s) {
+            int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3);
+            int co = w.dim(0), oh = y.dim(2), ow = y.dim(3), groups = s.groups();
+            int cig = ci / groups, cog = co / groups, kg = s.kernel() * s.kernel() * cig;
+            int m = n * oh * ow, rb = rowBlock(m), items = (m + rb - 1) / rb;
+            ByteBuffer in = x.buffer();
+            long wa = w.address(), ya = y.address();
+            try (Tensor col = Tensor.empty(items, rb * kg)) {
+                ByteBuffer cb = col.buffer();
+                long ca = col.address();
+                Parallel.forEach(items, it -> {
+                    int r0 = it * rb, rows = Math.min(rb, m - r0);
+                    ByteBuffer mine = cb.duplicate().order(Vec.NATIVE).position(4 * it * rb * kg).slice().order(Vec.NATIVE);
+                    for (int g = 0; g < groups; g++) {
+                        fill(in, h, wd, ci, oh, ow, s, g, cig, r0, rows, mine);
+                        Blas.sgemm(false, true, rows, cog, kg, 1f, ca + 4L * it * rb * kg, kg,
+                                wa + 4L * g * cog * kg, kg, 0f, ya + 4L * (r0 * co + g * cog), co);
+                    }
+                });
+            }
+        }
+
+        static void backwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec s) {
+            int n = dx.dim(0), ci = dx.dim(1), h = dx.dim(2), wd = dx.dim(3);
+            int co = w.dim(0), oh = dy.dim(2), ow = dy.dim(3), groups = s.groups(), k = s.kernel();
+            int cig = ci / groups, cog = co / groups, kg = k * k * cig, per = oh * ow;
+            long ga = dy.address(), wa = w.address();
+            ByteBuffer out = dx.buffer();
+            try (Tensor dcol = Tensor.empty(n, per * kg)) {
+                ByteBuffer db = dcol.buffer();
+                long da = dcol.address();
+                Parallel.forEach(n, img -> { // whole images: the scatter below never crosses items
+                    for (int t = 0; t < h * wd * ci; t++) out.putFloat(4 * (img * h * wd * ci + t), 0f);
+                    for (int g = 0; g < groups; g++) {
+                        long dcolAt = da + 4L * img * per * kg;
+                        Blas.sgemm(false, false, per, kg, cog, 1f, ga + 4L * (img * per * co + g * cog), co,
+                                wa + 4L * g * cog * kg, kg, 0f, dcolAt, kg);
+                        for (int pix = 0; pix < per; pix++) {
+                            int y = pix / ow, xq = pix % ow;
+                            for (int kh = 0; kh < k; kh++) {
+                                int ih = y * s.stride() - s.padding() + kh;
+                                if (ih < 0 || ih >= h) continue;
+                                for (int kw = 0; kw < k; kw++) {
+                                    int iw = xq * s.stride() - s.padding() + kw;
+                                    if (iw < 0 || iw >= wd) continue;
+                                    int src = (img * per + pix) * kg + (kh * k + kw) * cig;
+                                    int dst = ((img * h + ih) * wd + iw) * ci + g * cig;
+                                    for (int j = 0; j < cig; j++) {
+                                        out.putFloat(4 * (dst + j), out.getFloat(4 * (dst + j)) + db.getFloat(4 * (src + j)));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                });
+            }
+        }
+
+        static void backwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec s) {
+            int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3);
+            int co = dw.dim(0), oh = dy.dim(2), ow = dy.dim(3), groups = s.groups();
+            int cig = ci / groups, cog = co / groups, kg = s.kernel() * s.kernel() * cig;
+            int m = n * oh * ow, rb = rowBlock(m), items = (m + rb - 1) / rb;
+            ByteBuffer in = x.buffer();
+            long ga = dy.address();
+            try (Tensor col = Tensor.empty(items, rb * kg); Tensor partial = Tensor.empty(items, co * kg)) {
+                ByteBuffer cb = col.buffer();
+                long ca = col.address(), pa = partial.address();
+                Parallel.forEach(items, it -> {
+                    int r0 = it * rb, rows = Math.min(rb, m - r0);
+                    ByteBuffer mine = cb.duplicate().order(Vec.NATIVE).position(4 * it * rb * kg).slice().order(Vec.NATIVE);
+                    for (int g = 0; g < groups; g++) {
+                        fill(in, h, wd, ci, oh, ow, s, g, cig, r0, rows, mine);
+                        Blas.sgemm(true, false, cog, kg, rows, 1f, ga + 4L * (r0 * co + g * cog), co,
+                                ca + 4L * it * rb * kg, kg, 0f, pa + 4L * (it * co * kg + g * cog * kg), kg);
+                    }
+                });
+                sumItems(partial.buffer(), items, co * kg, dw.buffer());
+            }
+        }
+    }
+}

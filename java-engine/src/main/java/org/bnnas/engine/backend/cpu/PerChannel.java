@@ -1,0 +1,110 @@
+// PerChannel: kernels over channels-last data (rows x C) that apply or reduce per-channel values:
+// batch-norm statistics, its affine transform and its backward.
+package org.bnnas.engine.backend.cpu;
+
+import static org.bnnas.engine.backend.cpu.Vec.F;
+import static org.bnnas.engine.backend.cpu.Vec.L;
+
+import java.nio.ByteBuffer;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The flat array of rows x C floats repeats its channel pattern every P = lcm(C, L) floats, so
+ * a per-channel constant becomes P/L fixed vectors (a "tile") and the kernels run at full vector
+ * width for any C. Each work item is a whole number of periods; within it, each of the P/L vector
+ * positions is swept over all periods with its constants in registers. Every cache line is still
+ * read once, since a line belongs to exactly one vector position.
+ */
+final class PerChannel {
+    private PerChannel() {}
+
+    private static int chunkFloats(int p) {
+        return Math.max(1, CpuBackend.CHUNK / p) * p;
+    }
+
+    /**
+     * Per-channel sums s0 = sum(v) and s1 = sum(v * w) over all rows, where v = a - aShift
+     * (aShift a tile or null) and w = v when {@code square}, else b - bShift. Partial sums are
+     * kept per work item and added in item order in double.
+     */
+    static double[][] sums(ByteBuffer a, ByteBuffer b, int rows, int c, float[] aShift, float[] bShift, boolean square) {
+        int n = rows * c, p = Vec.period(c), chunk = chunkFloats(p);
+        int items = (n + chunk - 1) / chunk;
+        float[][] part0 = new float[items][p], part1 = new float[items][p];
+        Parallel.forEach(items, it -> {
+            int from = it * chunk, to = Math.min(n, from + chunk);
+            int full = from + (to - from) / p * p;
+            float[] s0 = part0[it], s1 = part1[it];
+            for (int j = 0; j < p; j += L) {
+                FloatVector sa = aShift == null ? FloatVector.zero(F) : FloatVector.fromArray(F, aShift, j);
+                FloatVector sb = bShift == null ? FloatVector.zero(F) : FloatVector.fromArray(F, bShift, j);
+                FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+                if (square) {
+                    for (int s = from + j; s < full; s += p) {
+                        FloatVector v = Vec.load(a, s).sub(sa);
+                        acc0 = acc0.add(v);
+                        acc1 = v.fma(v, acc1);
+                    }
+                } else {
+                    for (int s = from + j; s < full; s += p) {
+                        FloatVector v = Vec.load(a, s);
+                        acc0 = acc0.add(v);
+                        acc1 = v.fma(Vec.load(b, s).sub(sb), acc1);
+                    }
+                }
+                acc0.intoArray(s0, j);
+                acc1.intoArray(s1, j);
+            }
+            for (int i = full; i < to; i++) { // a last, partial period
+                int q = i - full;
+                float v = a.getFloat(4 * i) - (aShift == null ? 0f : aShift[q]);
+                float w = square ? v : b.getFloat(4 * i) - (bShift == null ? 0f : bShift[q]);
+                s0[q] += v;
+                s1[q] += v * w;
+            }
+        });
+        double[][] out = new double[2][c];
+        for (int it = 0; it < items; it++) {
+            for (int q = 0; q < p; q++) {
+                out[0][q % c] += part0[it][q];
+                out[1][q % c] += part1[it][q];
+            }
+        }
+        return out;
+    }
+
+    /** y = x * scale + shift, per channel (scale and shift are tiles). */
+    static void affine(ByteBuffer x, ByteBuffer y, int rows, int c, float[] scale, float[] shift) {
+        int n = rows * c, p = Vec.period(c), chunk = chunkFloats(p);
+        int items = (n + chunk - 1) / chunk;
+        Parallel.forEach(items, it -> {
+            int from = it * chunk, to = Math.min(n, from + chunk);
+            int full = from + (to - from) / p * p;
+            for (int j = 0; j < p; j += L) {
+                FloatVector a = FloatVector.fromArray(F, scale, j), b = FloatVector.fromArray(F, shift, j);
+                for (int s = from + j; s < full; s += p) Vec.store(Vec.load(x, s).fma(a, b), y, s);
+            }
+            for (int i = full; i < to; i++) y.putFloat(4 * i, x.getFloat(4 * i) * scale[i - full] + shift[i - full]);
+        });
+    }
+
+    /** out = a * ka + b * kb + k0, per channel (tiles). */
+    static void linearCombination(ByteBuffer a, ByteBuffer b, ByteBuffer out, int rows, int c, float[] ka, float[] kb, float[] k0) {
+        int n = rows * c, p = Vec.period(c), chunk = chunkFloats(p);
+        int items = (n + chunk - 1) / chunk;
+        Parallel.forEach(items, it -> {
+            int from = it * chunk, to = Math.min(n, from + chunk);
+            int full = from + (to - from) / p * p;
+            for (int j = 0; j < p; j += L) {
+                FloatVector va = FloatVector.fromArray(F, ka, j), vb = FloatVector.fromArray(F, kb, j), v0 = FloatVector.fromArray(F, k0, j);
+                for (int s = from + j; s < full; s += p) {
+                    Vec.store(Vec.load(a, s).fma(va, Vec.load(b, s).fma(vb, v0)), out, s);
+                }
+            }
+            for (int i = full; i < to; i++) {
+                int q = i - full;
+                out.putFloat(4 * i, a.getFloat(4 * i) * ka[q] + (b.getFloat(4 * i) * kb[q] + k0[q]));
+            }
+        });
+    }
+}

@@ -1,0 +1,79 @@
+// BatchNorm2d: PyTorch's BatchNorm2d: biased batch variance to normalise, unbiased in running_var,
+// momentum 0.1 (or a cumulative average), eps 1e-5, num_batches_tracked.
+package org.bnnas.engine.nn;
+
+import java.util.Map;
+import org.bnnas.engine.io.TensorData;
+import org.bnnas.engine.ops.Ops;
+import org.bnnas.engine.tensor.Tensor;
+
+/**
+ * Batch normalisation over (N, H, W) per channel. gamma starts at 1, beta at 0, running_mean at
+ * 0 and running_var at 1. A null momentum selects the cumulative moving average (PyTorch's
+ * momentum=None), which BN recalibration uses.
+ */
+public final class BatchNorm2d extends Module {
+    public final int numFeatures;
+    public final float eps;
+    private Double momentum;
+    private final Parameter weight, bias;
+    private final Tensor runningMean, runningVar;
+    private long numBatchesTracked;
+
+    public BatchNorm2d(int numFeatures) {
+        this(numFeatures, 1e-5f, 0.1);
+    }
+
+    public BatchNorm2d(int numFeatures, float eps, Double momentum) {
+        this.numFeatures = numFeatures;
+        this.eps = eps;
+        this.momentum = momentum;
+        Tensor g = Tensor.empty(numFeatures);
+        g.fill(1f);
+        weight = addParameter("weight", g);
+        bias = addParameter("bias", Tensor.zeros(numFeatures));
+        runningMean = addBuffer("running_mean", Tensor.zeros(numFeatures));
+        Tensor v = Tensor.empty(numFeatures);
+        v.fill(1f);
+        runningVar = addBuffer("running_var", v);
+    }
+
+    public Parameter weight() { return weight; }
+
+    public Parameter bias() { return bias; }
+
+    public Tensor runningMean() { return runningMean; }
+
+    public Tensor runningVar() { return runningVar; }
+
+    public long numBatchesTracked() { return numBatchesTracked; }
+
+    public Double momentum() { return momentum; }
+
+    /** Sets the momentum; null selects the cumulative average. */
+    public void setMomentum(Double m) { this.momentum = m; }
+
+    /** running_mean = 0, running_var = 1, num_batches_tracked = 0 (PyTorch's reset_running_stats). */
+    public void resetRunningStats() {
+        runningMean.fill(0f);
+        runningVar.fill(1f);
+        numBatchesTracked = 0;
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        if (training) numBatchesTracked++;
+        return Ops.batchNorm2d(x, weight.data(), bias.data(), runningMean, runningVar, training, momentum, numBatchesTracked, eps);
+    }
+
+    @Override
+    protected void extraState(String prefix, Map<String, TensorData> out) {
+        out.put(prefix + "num_batches_tracked", TensorData.i64Scalar(numBatchesTracked));
+    }
+
+    @Override
+    protected void loadExtraState(String prefix, Map<String, TensorData> in) {
+        TensorData d = in.get(prefix + "num_batches_tracked");
+        if (d != null) numBatchesTracked = d.longValue(prefix + "num_batches_tracked");
+    }
+}

@@ -1,0 +1,385 @@
+// Ops: the differentiable operations. Each op checks its arguments, runs the forward kernel, and
+// records a Node whose backward sits right below it.
+package org.bnnas.engine.ops;
+
+import java.util.Arrays;
+import org.bnnas.engine.autograd.Autograd;
+import org.bnnas.engine.autograd.GradMode;
+import org.bnnas.engine.autograd.Node;
+import org.bnnas.engine.backend.Backend;
+import org.bnnas.engine.backend.Backends;
+import org.bnnas.engine.backend.ConvSpec;
+import org.bnnas.engine.tensor.Rng;
+import org.bnnas.engine.tensor.Shape;
+import org.bnnas.engine.tensor.Tensor;
+
+/**
+ * Differentiable ops on {@link Tensor}s. A node is recorded only when grad mode is on and some
+ * input requires grad; its backward computes only the gradients that some input needs.
+ */
+public final class Ops {
+    private Ops() {}
+
+    private static Backend be() {
+        return Backends.current();
+    }
+
+    private static boolean recording(Tensor... inputs) {
+        if (!GradMode.isEnabled()) return false;
+        for (Tensor t : inputs) if (t != null && t.requiresGrad()) return true;
+        return false;
+    }
+
+    private static IllegalArgumentException bad(String op, String what) {
+        return new IllegalArgumentException(op + ": " + what);
+    }
+
+    private static void requireRank(String op, String arg, Tensor t, int rank) {
+        if (t.rank() != rank) throw bad(op, arg + " must be " + rank + "-D, got shape " + t.shape());
+    }
+
+    private static void requireSameShape(String op, Tensor a, Tensor b) {
+        if (!a.shape().equals(b.shape())) throw bad(op, "shapes differ: " + a.shape() + " and " + b.shape());
+    }
+
+    // ---- elementwise ---------------------------------------------------------------------------
+
+    /** a + b (same shapes; the residual connection). */
+    public static Tensor add(Tensor a, Tensor b) {
+        requireSameShape("add", a, b);
+        Tensor out = Tensor.empty(a.shape());
+        be().add(a, b, out);
+        if (recording(a, b)) {
+            out.setGradFn(new Node("add", a, b) {
+                @Override protected void backward(Tensor g) {
+                    if (needs(0)) Autograd.accumulate(inputs[0], g.copy());
+                    if (needs(1)) Autograd.accumulate(inputs[1], g.copy());
+                }
+            });
+        }
+        return out;
+    }
+
+    public static Tensor relu(Tensor x) {
+        return clampRelu("relu", x, Float.POSITIVE_INFINITY);
+    }
+
+    public static Tensor relu6(Tensor x) {
+        return clampRelu("relu6", x, 6f);
+    }
+
+    private static Tensor clampRelu(String name, Tensor x, float cap) {
+        Tensor y = Tensor.empty(x.shape());
+        be().clampRelu(x, cap, y);
+        if (recording(x)) {
+            y.setGradFn(new Node(name, x) {
+                @Override protected void backward(Tensor g) {
+                    Tensor dx = Tensor.empty(g.shape());
+                    be().clampReluBackward(y, g, cap, dx);
+                    Autograd.accumulate(inputs[0], dx);
+                }
+            });
+        }
+        return y;
+    }
+
+    // ---- convolution ---------------------------------------------------------------------------
+
+    /**
+     * 2-D convolution without bias. x (N, Ci, H, W), w (Co, Ci/groups, k, k); kernel k odd or
+     * even, any stride, padding and groups dividing Ci and Co.
+     */
+    public static Tensor conv2d(Tensor x, Tensor w, int stride, int padding, int groups) {
+        requireRank("conv2d", "input", x, 4);
+        requireRank("conv2d", "weight", w, 4);
+        int ci = x.dim(1), co = w.dim(0), k = w.dim(2);
+        if (w.dim(3) != k) throw bad("conv2d", "weight kernel must be square, got shape " + w.shape());
+        ConvSpec spec = new ConvSpec(k, stride, padding, groups);
+        if (ci % groups != 0 || co % groups != 0) {
+            throw bad("conv2d", "groups " + groups + " must divide input channels " + ci + " and output channels " + co
+                    + " (input " + x.shape() + ", weight " + w.shape() + ")");
+        }
+        if (w.dim(1) != ci / groups) {
+            throw bad("conv2d", "weight " + w.shape() + " expects " + w.dim(1) * groups + " input channels, input " + x.shape() + " has " + ci);
+        }
+        int oh = spec.outSize(x.dim(2)), ow = spec.outSize(x.dim(3));
+        if (oh < 1 || ow < 1) throw bad("conv2d", "input " + x.shape() + " too small for kernel " + k + " with padding " + padding);
+        Tensor y = Tensor.empty(x.dim(0), co, oh, ow);
+        be().conv2d(x, w, y, spec);
+        if (recording(x, w)) {
+            y.setGradFn(new Node("conv2d", x, w) {
+                @Override protected void backward(Tensor g) {
+                    if (needs(1)) {
+                        Tensor dw = Tensor.empty(w.shape());
+                        be().conv2dBackwardWeight(g, x, dw, spec);
+                        Autograd.accumulate(inputs[1], dw);
+                    }
+                    if (needs(0)) {
+                        Tensor dx = Tensor.empty(x.shape());
+                        be().conv2dBackwardData(g, w, dx, spec);
+                        Autograd.accumulate(inputs[0], dx);
+                    }
+                }
+            });
+        }
+        return y;
+    }
+
+    // ---- batch norm ----------------------------------------------------------------------------
+
+    /**
+     * Batch normalisation of x (N, C, H, W) over N, H, W, as PyTorch's BatchNorm2d.
+     * In training it normalises with the biased batch variance and, when running statistics are
+     * given, updates them: running = (1 - m) * running + m * batch, with the unbiased variance;
+     * momentum null means the cumulative average (m = 1 / numBatchesTracked, counted by the
+     * caller before this call). In evaluation it uses the running statistics.
+     */
+    public static Tensor batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                     boolean training, Double momentum, long numBatchesTracked, float eps) {
+        requireRank("batchNorm2d", "input", x, 4);
+        int c = x.dim(1);
+        for (Tensor t : new Tensor[] {gamma, beta, runningMean, runningVar}) {
+            if (t != null && (t.rank() != 1 || t.dim(0) != c)) {
+                throw bad("batchNorm2d", "per-channel tensor " + t.shape() + " does not match input " + x.shape() + " (" + c + " channels)");
+            }
+        }
+        Tensor y = Tensor.empty(x.shape());
+        Tensor mean = Tensor.empty(c), invStd = Tensor.empty(c);
+        boolean batchStats = training || runningMean == null;
+        if (batchStats) {
+            long count = x.size() / c;
+            if (training && count <= 1) throw bad("batchNorm2d", "training needs more than one value per channel, input " + x.shape());
+            Tensor var = Tensor.empty(c);
+            be().batchNormTrain(x, gamma, beta, eps, y, mean, var, invStd);
+            if (training && runningMean != null) {
+                double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;
+                updateRunning(runningMean, mean.toStorageArray(), m, 1.0);
+                updateRunning(runningVar, var.toStorageArray(), m, count / (double) (count - 1));
+            }
+            var.close();
+        } else {
+            float[] rm = runningMean.toStorageArray(), rv = runningVar.toStorageArray();
+            float[] g = gamma.toStorageArray(), b = beta.toStorageArray();
+            float[] is = new float[c], scale = new float[c], shift = new float[c];
+            for (int ch = 0; ch < c; ch++) {
+                is[ch] = (float) (1.0 / Math.sqrt(rv[ch] + (double) eps));
+                scale[ch] = g[ch] * is[ch];
+                shift[ch] = b[ch] - rm[ch] * scale[ch];
+            }
+            mean.copyFromStorage(rm);
+            invStd.copyFromStorage(is);
+            try (Tensor sc = Tensor.empty(c); Tensor sh = Tensor.empty(c)) {
+                sc.copyFromStorage(scale);
+                sh.copyFromStorage(shift);
+                be().channelAffine(x, sc, sh, y);
+            }
+        }
+        if (recording(x, gamma, beta)) {
+            y.setGradFn(new Node("batchNorm2d", x, gamma, beta) {
+                @Override protected void backward(Tensor g) {
+                    Tensor dx = needs(0) ? Tensor.empty(x.shape()) : null;
+                    Tensor dg = needs(1) ? Tensor.empty(c) : null;
+                    Tensor db = needs(2) ? Tensor.empty(c) : null;
+                    be().batchNormBackward(x, g, gamma, mean, invStd, batchStats, dx, dg, db);
+                    if (dx != null) Autograd.accumulate(inputs[0], dx);
+                    if (dg != null) Autograd.accumulate(inputs[1], dg);
+                    if (db != null) Autograd.accumulate(inputs[2], db);
+                }
+            });
+        }
+        return y;
+    }
+
+    private static void updateRunning(Tensor running, float[] batch, double m, double correction) {
+        float[] r = running.toStorageArray();
+        for (int i = 0; i < r.length; i++) r[i] = (float) ((1 - m) * r[i] + m * batch[i] * correction);
+        running.copyFromStorage(r);
+    }
+
+    // ---- pooling, linear, dropout, loss ----------------------------------------------------------
+
+    /** (N, C, H, W) to (N, C): the mean over H and W. */
+    public static Tensor globalAvgPool(Tensor x) {
+        requireRank("globalAvgPool", "input", x, 4);
+        Tensor y = Tensor.empty(x.dim(0), x.dim(1));
+        be().globalAvgPool(x, y);
+        if (recording(x)) {
+            Shape xs = x.shape();
+            y.setGradFn(new Node("globalAvgPool", x) {
+                @Override protected void backward(Tensor g) {
+                    Tensor dx = Tensor.empty(xs);
+                    be().globalAvgPoolBackward(g, dx);
+                    Autograd.accumulate(inputs[0], dx);
+                }
+            });
+        }
+        return y;
+    }
+
+    /** x (N, in) w(out, in)^T + b(out); b may be null. */
+    public static Tensor linear(Tensor x, Tensor w, Tensor b) {
+        requireRank("linear", "input", x, 2);
+        requireRank("linear", "weight", w, 2);
+        if (x.dim(1) != w.dim(1)) throw bad("linear", "input " + x.shape() + " does not match weight " + w.shape());
+        if (b != null && (b.rank() != 1 || b.dim(0) != w.dim(0))) throw bad("linear", "bias " + b.shape() + " does not match weight " + w.shape());
+        Tensor y = Tensor.empty(x.dim(0), w.dim(0));
+        be().linear(x, w, b, y);
+        if (recording(x, w, b)) {
+            y.setGradFn(new Node("linear", x, w, b) {
+                @Override protected void backward(Tensor g) {
+                    if (needs(0)) {
+                        Tensor dx = Tensor.empty(x.shape());
+                        be().linearBackwardData(g, w, dx);
+                        Autograd.accumulate(inputs[0], dx);
+                    }
+                    Tensor dw = needs(1) ? Tensor.empty(w.shape()) : null;
+                    Tensor db = needs(2) ? Tensor.empty(b.shape()) : null;
+                    if (dw != null || db != null) be().linearBackwardParams(g, x, dw, db);
+                    if (dw != null) Autograd.accumulate(inputs[1], dw);
+                    if (db != null) Autograd.accumulate(inputs[2], db);
+                }
+            });
+        }
+        return y;
+    }
+
+    /** Zeroes each element with probability p and scales the rest by 1 / (1 - p); identity when not training. */
+    public static Tensor dropout(Tensor x, float p, boolean training, Rng rng) {
+        if (p < 0f || p >= 1f) throw bad("dropout", "probability must be in [0, 1), got " + p);
+        if (!training || p == 0f) return x;
+        float[] m = new float[x.size()];
+        float keep = 1f / (1f - p);
+        for (int i = 0; i < m.length; i++) m[i] = rng.nextFloat() < p ? 0f : keep;
+        Tensor mask = Tensor.empty(x.shape());
+        mask.copyFromStorage(m);
+        Tensor y = Tensor.empty(x.shape());
+        be().mul(x, mask, y);
+        if (recording(x)) {
+            y.setGradFn(new Node("dropout", x) {
+                @Override protected void backward(Tensor g) {
+                    Tensor dx = Tensor.empty(g.shape());
+                    be().mul(g, mask, dx);
+                    Autograd.accumulate(inputs[0], dx);
+                }
+            });
+        }
+        return y;
+    }
+
+    /**
+     * Mean softmax cross-entropy of logits (N, K) with label smoothing: the target puts
+     * 1 - smoothing + smoothing / K on the label and smoothing / K on every other class.
+     */
+    public static Tensor crossEntropy(Tensor logits, int[] labels, float smoothing) {
+        requireRank("crossEntropy", "logits", logits, 2);
+        int n = logits.dim(0), k = logits.dim(1);
+        if (labels.length != n) throw bad("crossEntropy", labels.length + " labels for logits " + logits.shape());
+        for (int l : labels) if (l < 0 || l >= k) throw bad("crossEntropy", "label " + l + " outside [0, " + k + ")");
+        if (smoothing < 0f || smoothing >= 1f) throw bad("crossEntropy", "label smoothing must be in [0, 1), got " + smoothing);
+        boolean rec = recording(logits);
+        Tensor grad = rec ? Tensor.empty(logits.shape()) : null;
+        float loss = be().crossEntropy(logits, labels, smoothing, grad);
+        Tensor out = Tensor.scalar(loss);
+        if (rec) {
+            out.setGradFn(new Node("crossEntropy", logits) {
+                @Override protected void backward(Tensor g) {
+                    Tensor d = grad.copy();
+                    be().scaleInPlace(d, g.item());
+                    Autograd.accumulate(inputs[0], d);
+                }
+            });
+        }
+        return out;
+    }
+
+    // ---- channel ops -----------------------------------------------------------------------------
+
+    /** Concatenates 4-D tensors along channels. */
+    public static Tensor concat(Tensor... xs) {
+        if (xs.length == 0) throw bad("concat", "no inputs");
+        int c = 0;
+        for (Tensor t : xs) {
+            requireRank("concat", "input", t, 4);
+            if (t.dim(0) != xs[0].dim(0) || t.dim(2) != xs[0].dim(2) || t.dim(3) != xs[0].dim(3)) {
+                throw bad("concat", "inputs differ outside the channel dimension: " + xs[0].shape() + " and " + t.shape());
+            }
+            c += t.dim(1);
+        }
+        Tensor y = Tensor.empty(xs[0].dim(0), c, xs[0].dim(2), xs[0].dim(3));
+        be().concatChannels(xs, y);
+        if (recording(xs)) {
+            y.setGradFn(new Node("concat", xs) {
+                @Override protected void backward(Tensor g) {
+                    Tensor[] parts = new Tensor[inputs.length];
+                    for (int i = 0; i < parts.length; i++) parts[i] = Tensor.empty(inputs[i].shape());
+                    be().splitChannels(g, parts);
+                    for (int i = 0; i < parts.length; i++) {
+                        if (needs(i)) Autograd.accumulate(inputs[i], parts[i]); else parts[i].close();
+                    }
+                }
+            });
+        }
+        return y;
+    }
+
+    /** Splits a 4-D tensor along channels into blocks of the given sizes. */
+    public static Tensor[] split(Tensor x, int... sizes) {
+        requireRank("split", "input", x, 4);
+        int total = Arrays.stream(sizes).sum();
+        if (total != x.dim(1) || Arrays.stream(sizes).anyMatch(s -> s <= 0)) {
+            throw bad("split", "sizes " + Arrays.toString(sizes) + " do not partition the " + x.dim(1) + " channels of " + x.shape());
+        }
+        Tensor[] ys = new Tensor[sizes.length];
+        for (int i = 0; i < sizes.length; i++) ys[i] = Tensor.empty(x.dim(0), sizes[i], x.dim(2), x.dim(3));
+        be().splitChannels(x, ys);
+        if (recording(x)) {
+            // One node per output: each passes its gradient into its own channel block, zeros elsewhere.
+            int at = 0;
+            for (int i = 0; i < ys.length; i++) {
+                final int from = at, count = sizes[i];
+                at += count;
+                ys[i].setGradFn(new Node("split", x) {
+                    @Override protected void backward(Tensor g) {
+                        Tensor[] parts = new Tensor[sizes.length];
+                        for (int j = 0; j < parts.length; j++) {
+                            parts[j] = j == indexOf(sizes, from) ? g : Tensor.zeros(x.dim(0), sizes[j], x.dim(2), x.dim(3));
+                        }
+                        Tensor dx = Tensor.empty(x.shape());
+                        be().concatChannels(parts, dx);
+                        for (Tensor p : parts) if (p != g) p.close();
+                        Autograd.accumulate(inputs[0], dx);
+                    }
+                });
+            }
+        }
+        return ys;
+    }
+
+    /** Index of the block that starts at channel {@code from}. */
+    private static int indexOf(int[] sizes, int from) {
+        int at = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            if (at == from) return i;
+            at += sizes[i];
+        }
+        throw new IllegalStateException("split: no block starts at channel " + from);
+    }
+
+    /** ShuffleNet channel shuffle with the given number of groups. */
+    public static Tensor channelShuffle(Tensor x, int groups) {
+        requireRank("channelShuffle", "input", x, 4);
+        if (groups < 1 || x.dim(1) % groups != 0) throw bad("channelShuffle", "groups " + groups + " must divide the channels of " + x.shape());
+        Tensor y = Tensor.empty(x.shape());
+        be().channelShuffle(x, groups, false, y);
+        if (recording(x)) {
+            y.setGradFn(new Node("channelShuffle", x) {
+                @Override protected void backward(Tensor g) {
+                    Tensor dx = Tensor.empty(g.shape());
+                    be().channelShuffle(g, groups, true, dx);
+                    Autograd.accumulate(inputs[0], dx);
+                }
+            });
+        }
+        return y;
+    }
+}

@@ -1,0 +1,266 @@
+// Tensor: float32, contiguous, rank 0-4, in off-heap memory; the node of the autograd graph.
+package org.bnnas.engine.tensor;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import org.bnnas.engine.autograd.Autograd;
+import org.bnnas.engine.autograd.Node;
+
+/**
+ * A float32 tensor in off-heap memory owned by a {@link MemoryScope} or by its creator.
+ *
+ * <p>Memory format: tensors of rank 0-3 are row-major. A 4-D tensor has the logical shape
+ * (N, C, H, W), as in PyTorch, and is stored channels-last, element (n, c, h, w) at
+ * ((n*H + h)*W + w)*C + c. On a CPU this makes a 1x1 convolution a single GEMM over all pixels and
+ * lets depthwise convolution and batch norm vectorise over channels. Conv weights (O, I, kH, kW)
+ * are therefore stored (O, kH, kW, I). {@link #fromArray} and {@link #toArray} always use the
+ * logical row-major order, so tests, checkpoints and users never see the difference.
+ */
+public final class Tensor implements AutoCloseable {
+    private final Shape shape;
+    private NativeMemory.Block block;
+    private boolean requiresGrad;
+    /** Gradient of the loss with respect to this tensor, filled by {@link #backward()}. */
+    private Tensor grad;
+    /** The op that produced this tensor, when it is part of a graph that needs gradients. */
+    private Node gradFn;
+    /** Incremented by every in-place change, so that caches of derived data can tell they are stale. */
+    private long version;
+    MemoryScope owner;
+
+    private Tensor(Shape shape) {
+        this.shape = shape;
+        this.block = NativeMemory.allocate(Math.max(4L, shape.numel() * 4L));
+        MemoryScope s = MemoryScope.current();
+        if (s != null) {
+            owner = s;
+            s.adopt(this);
+        }
+    }
+
+    /** A tensor with undefined contents (every kernel that takes one writes all of it). */
+    public static Tensor empty(Shape shape) {
+        return new Tensor(shape);
+    }
+
+    public static Tensor empty(int... dims) {
+        return new Tensor(Shape.of(dims));
+    }
+
+    public static Tensor zeros(int... dims) {
+        return zeros(Shape.of(dims));
+    }
+
+    public static Tensor zeros(Shape shape) {
+        Tensor t = new Tensor(shape);
+        t.fill(0f);
+        return t;
+    }
+
+    public static Tensor scalar(float v) {
+        Tensor t = new Tensor(Shape.of());
+        t.block.buffer.putFloat(0, v);
+        return t;
+    }
+
+    /** A tensor holding {@code data} given in logical row-major order, e.g. (N, C, H, W) for 4-D. */
+    public static Tensor fromArray(float[] data, int... dims) {
+        Shape shape = Shape.of(dims);
+        if (data.length != shape.numel()) {
+            throw new IllegalArgumentException("Tensor.fromArray: " + data.length + " values for shape " + shape);
+        }
+        Tensor t = new Tensor(shape);
+        t.copyFrom(data);
+        return t;
+    }
+
+    public Shape shape() { return shape; }
+
+    public int dim(int i) { return shape.dim(i); }
+
+    public int rank() { return shape.rank(); }
+
+    public int size() { return shape.size(); }
+
+    /** Direct buffer over the storage, native byte order; element i (storage order) at byte 4*i. */
+    public ByteBuffer buffer() {
+        checkOpen();
+        return block.buffer;
+    }
+
+    /** Address of the first element, for native libraries. */
+    public long address() {
+        checkOpen();
+        return block.address;
+    }
+
+    public long version() { return version; }
+
+    /** Marks an in-place modification. */
+    public void bumpVersion() { version++; }
+
+    public boolean requiresGrad() { return requiresGrad; }
+
+    public Tensor requiresGrad(boolean on) {
+        if (gradFn != null && !on) throw new IllegalArgumentException("requiresGrad: cannot turn off on a non-leaf tensor");
+        this.requiresGrad = on;
+        return this;
+    }
+
+    public Tensor grad() { return grad; }
+
+    public void setGrad(Tensor g) { this.grad = g; }
+
+    public Node gradFn() { return gradFn; }
+
+    public void setGradFn(Node n) {
+        this.gradFn = n;
+        this.requiresGrad = n != null || requiresGrad;
+    }
+
+    /** True for tensors created by the user (parameters, inputs) rather than by an op. */
+    public boolean isLeaf() { return gradFn == null; }
+
+    /** Back-propagates from this scalar: d(this)/d(leaf) accumulates into every leaf that requires grad. */
+    public void backward() {
+        Autograd.backward(this);
+    }
+
+    public boolean isClosed() { return block == null; }
+
+    /** Returns the memory to the pool. Closing twice is harmless. */
+    @Override
+    public void close() {
+        if (block != null) {
+            NativeMemory.release(block);
+            block = null;
+        }
+        gradFn = null;
+    }
+
+    private void checkOpen() {
+        if (block == null) throw new IllegalStateException("Tensor " + shape + " used after close");
+    }
+
+    // ---- element access in logical order ---------------------------------------------------
+
+    /** Storage index of logical row-major index {@code i}. */
+    private int storageIndex(int i) {
+        if (shape.rank() != 4) return i;
+        int c = shape.dim(1), h = shape.dim(2), w = shape.dim(3);
+        int x = i % w, y = (i / w) % h, ch = (i / (w * h)) % c, n = i / (w * h * c);
+        return ((n * h + y) * w + x) * c + ch;
+    }
+
+    /** The element at a logical index, e.g. {@code get(n, c, h, w)}. */
+    public float get(int... index) {
+        if (index.length != shape.rank()) {
+            throw new IllegalArgumentException("Tensor.get: " + index.length + " indices for shape " + shape);
+        }
+        int flat = 0;
+        for (int d = 0; d < index.length; d++) {
+            if (index[d] < 0 || index[d] >= shape.dim(d)) {
+                throw new IllegalArgumentException("Tensor.get: index " + Arrays.toString(index) + " outside " + shape);
+            }
+            flat = flat * shape.dim(d) + index[d];
+        }
+        return buffer().getFloat(4 * storageIndex(flat));
+    }
+
+    /** The value of a one-element tensor. */
+    public float item() {
+        if (shape.numel() != 1) throw new IllegalArgumentException("Tensor.item: shape " + shape + " has " + shape.numel() + " elements");
+        return buffer().getFloat(0);
+    }
+
+    /** A copy of the contents in logical row-major order. */
+    public float[] toArray() {
+        ByteBuffer b = buffer();
+        int n = size();
+        float[] out = new float[n];
+        if (shape.rank() != 4) {
+            b.asFloatBuffer().get(0, out);
+            return out;
+        }
+        int c = shape.dim(1), hw = shape.dim(2) * shape.dim(3);
+        for (int s = 0; s < n; s++) { // s walks storage order (n, h, w, c)
+            int ch = s % c, pix = (s / c) % hw, img = s / (c * hw);
+            out[(img * c + ch) * hw + pix] = b.getFloat(4 * s);
+        }
+        return out;
+    }
+
+    /** The contents in storage order (channels-last for 4-D). */
+    public float[] toStorageArray() {
+        float[] out = new float[size()];
+        buffer().asFloatBuffer().get(0, out);
+        return out;
+    }
+
+    /** Overwrites the contents from logical row-major order. */
+    public void copyFrom(float[] data) {
+        if (data.length != size()) throw new IllegalArgumentException("Tensor.copyFrom: " + data.length + " values for shape " + shape);
+        ByteBuffer b = buffer();
+        if (shape.rank() != 4) {
+            b.asFloatBuffer().put(0, data);
+        } else {
+            int c = shape.dim(1), hw = shape.dim(2) * shape.dim(3);
+            for (int s = 0; s < data.length; s++) {
+                int ch = s % c, pix = (s / c) % hw, img = s / (c * hw);
+                b.putFloat(4 * s, data[(img * c + ch) * hw + pix]);
+            }
+        }
+        version++;
+    }
+
+    /** Overwrites the contents from storage order. */
+    public void copyFromStorage(float[] data) {
+        if (data.length != size()) throw new IllegalArgumentException("Tensor.copyFromStorage: " + data.length + " values for shape " + shape);
+        buffer().asFloatBuffer().put(0, data);
+        version++;
+    }
+
+    /** Copies another tensor of the same shape into this one. */
+    public void copyFrom(Tensor src) {
+        if (!src.shape.equals(shape)) throw new IllegalArgumentException("Tensor.copyFrom: shape " + src.shape + " into " + shape);
+        org.bytedeco.javacpp.Pointer.memcpy(new AddressPointer(address()), new AddressPointer(src.address()), 4L * size());
+        version++;
+    }
+
+    public void fill(float v) {
+        ByteBuffer b = buffer();
+        int n = size();
+        if (v == 0f) {
+            org.bytedeco.javacpp.Pointer.memset(new AddressPointer(address()), 0, 4L * n);
+        } else {
+            for (int i = 0; i < n; i++) b.putFloat(4 * i, v);
+        }
+        version++;
+    }
+
+    /** A new tensor (in the current scope) with the same contents and no graph. */
+    public Tensor copy() {
+        Tensor t = new Tensor(shape);
+        t.copyFrom(this);
+        return t;
+    }
+
+    /** Same storage contents under another shape of equal size (a copy; rank-4 layout rules apply). */
+    public Tensor reshapeCopy(int... dims) {
+        Shape s = Shape.of(dims);
+        if (s.numel() != shape.numel()) throw new IllegalArgumentException("reshape: " + shape + " to " + s);
+        return fromArray(toArray(), dims);
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + shape + (requiresGrad ? " requiresGrad" : "");
+    }
+
+    /** A JavaCPP pointer at a raw address, for native calls; it owns nothing. */
+    public static final class AddressPointer extends org.bytedeco.javacpp.Pointer {
+        public AddressPointer(long address) {
+            this.address = address;
+        }
+    }
+}
