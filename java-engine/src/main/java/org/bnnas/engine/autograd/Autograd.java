@@ -3,10 +3,8 @@ package org.bnnas.engine.autograd;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.tensor.MemoryScope;
@@ -24,9 +22,17 @@ public final class Autograd {
 
     public static void backward(Tensor root) {
         if (root.size() != 1) throw new IllegalArgumentException("backward: root must be a scalar, got shape " + root.shape());
+        backward(root, Tensor.scalar(1f));
+    }
+
+    /**
+     * Vector-Jacobian product: back-propagates {@code seed} (the gradient of some scalar with
+     * respect to root, same shape as root; ownership passes to this call) through the graph.
+     */
+    public static void backward(Tensor root, Tensor seed) {
         if (!root.requiresGrad()) throw new IllegalArgumentException("backward: the root does not require grad (nothing to train?)");
+        if (!seed.shape().equals(root.shape())) throw new IllegalArgumentException("backward: seed " + seed.shape() + " for root " + root.shape());
         List<Tensor> order = topologicalOrder(root);
-        Tensor seed = Tensor.scalar(1f);
         accumulate(root, seed);
         for (Tensor t : order) { // outputs before the inputs they were computed from
             Node node = t.gradFn();

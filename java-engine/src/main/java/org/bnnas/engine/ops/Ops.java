@@ -251,7 +251,7 @@ public final class Ops {
         float keep = 1f / (1f - p);
         for (int i = 0; i < m.length; i++) m[i] = rng.nextFloat() < p ? 0f : keep;
         Tensor mask = Tensor.empty(x.shape());
-        mask.copyFromStorage(m);
+        mask.copyFrom(m); // drawn in logical order, so the mask does not depend on the memory format
         Tensor y = Tensor.empty(x.shape());
         be().mul(x, mask, y);
         if (recording(x)) {

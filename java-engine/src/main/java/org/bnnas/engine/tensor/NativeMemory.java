@@ -30,9 +30,12 @@ public final class NativeMemory {
             this.rawAddress = raw.address();
             this.address = address;
             this.capacityBytes = capacityBytes;
-            BytePointer view = new BytePointer(raw);
-            view.position(address - rawAddress).limit(address - rawAddress + capacityBytes);
+            BytePointer view = new BytePointer(new Tensor.AddressPointer(address));
+            view.capacity(capacityBytes);
             this.buffer = view.asByteBuffer().order(ByteOrder.nativeOrder());
+            if (view.address() != address || buffer.capacity() != capacityBytes) {
+                throw new IllegalStateException("NativeMemory: buffer view does not cover the block");
+            }
         }
     }
 

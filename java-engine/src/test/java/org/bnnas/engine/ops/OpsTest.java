@@ -1,0 +1,192 @@
+// OpsTest: every op, forward against float64 and backward against finite differences, through
+// OpCheck; one line per case.
+package org.bnnas.engine.ops;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.bnnas.engine.tensor.Rng;
+import org.bnnas.engine.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class OpsTest {
+
+    @ParameterizedTest(name = "conv2d n{0} ci{1} {2}x{3} co{4} k{5} s{6} p{7} g{8}")
+    @CsvSource({
+        // n, ci, h, w, co, k, stride, pad, groups
+        "2, 5, 6, 6, 7, 1, 1, 0, 1",     // pointwise: one GEMM
+        "1, 8, 5, 5, 3, 1, 1, 0, 1",     // pointwise, batch 1
+        "2, 3, 5, 5, 4, 3, 1, 1, 1",     // stem-like 3x3
+        "1, 3, 7, 7, 4, 3, 2, 1, 1",     // stride 2, odd size, batch 1
+        "2, 4, 6, 5, 6, 5, 1, 2, 2",     // grouped, non-square input
+        "1, 2, 9, 9, 3, 7, 2, 3, 1",     // 7x7 stride 2
+        "2, 4, 5, 5, 6, 3, 1, 0, 1",     // no padding
+        "2, 4, 6, 6, 5, 1, 2, 0, 1",     // 1x1 with stride 2
+        "2, 20, 6, 6, 20, 3, 1, 1, 20",  // depthwise, channels not a multiple of the vector length
+        "1, 16, 9, 9, 16, 7, 1, 3, 16",  // depthwise 7x7
+        "2, 24, 7, 7, 24, 5, 2, 2, 24",  // depthwise 5x5 stride 2, odd size
+        "2, 3, 8, 8, 3, 3, 2, 1, 3",     // depthwise, 3 channels
+        "1, 5, 5, 5, 5, 3, 1, 0, 5",     // depthwise without padding
+    })
+    void conv2d(int n, int ci, int h, int w, int co, int k, int stride, int pad, int groups) {
+        OpCheck.of("conv2d", new int[] {n, ci, h, w}, new int[] {co, ci / groups, k, k})
+                .run(t -> Ops.conv2d(t[0], t[1], stride, pad, groups),
+                     x -> Ref.conv2d(x[0], x[1], n, ci, h, w, co, k, stride, pad, groups));
+    }
+
+    @ParameterizedTest(name = "batchNorm2d train n{0} c{1} {2}x{3}")
+    @CsvSource({"3, 5, 4, 4", "1, 20, 3, 3", "2, 8, 1, 1", "4, 48, 2, 3"})
+    void batchNormTraining(int n, int c, int h, int w) {
+        OpCheck.of("batchNorm2d train", new int[] {n, c, h, w}, new int[] {c}, new int[] {c})
+                .run(t -> Ops.batchNorm2d(t[0], t[1], t[2], null, null, true, 0.1, 1, 1e-5f),
+                     x -> Ref.batchNormTrain(x[0], x[1], x[2], n, c, h * w, 1e-5));
+    }
+
+    @Test
+    void batchNormEvaluation() {
+        int n = 2, c = 6, h = 3, w = 3;
+        OpCheck.of("batchNorm2d eval", new int[] {n, c, h, w}, new int[] {c}, new int[] {c}, new int[] {c}, new int[] {c})
+                .grads(true, true, true, false, false)
+                .run(t -> Ops.batchNorm2d(t[0], t[1], t[2], t[3], positive(t[4]), false, 0.1, 0, 1e-5f),
+                     x -> Ref.batchNormEval(x[0], x[1], x[2], x[3], positive(x[4]), c, h * w, 1e-5));
+    }
+
+    /** A variance from a uniform draw: v^2 + 0.5. */
+    private static Tensor positive(Tensor v) {
+        float[] a = v.toArray();
+        for (int i = 0; i < a.length; i++) a[i] = a[i] * a[i] + 0.5f;
+        return Tensor.fromArray(a, v.shape().dims());
+    }
+
+    private static double[] positive(double[] v) {
+        double[] a = new double[v.length];
+        for (int i = 0; i < a.length; i++) a[i] = (float) ((float) v[i] * (float) v[i] + 0.5f);
+        return a;
+    }
+
+    @Test
+    void relu() {
+        OpCheck.of("relu", new int[] {2, 5, 3, 3}).scale(3).run(t -> Ops.relu(t[0]), x -> Ref.clamp(x[0], Double.POSITIVE_INFINITY));
+    }
+
+    @Test
+    void relu6() {
+        OpCheck.of("relu6", new int[] {3, 7, 5}).scale(9).run(t -> Ops.relu6(t[0]), x -> Ref.clamp(x[0], 6));
+    }
+
+    @Test
+    void add() {
+        OpCheck.of("add", new int[] {2, 3, 5, 5}, new int[] {2, 3, 5, 5}).run(t -> Ops.add(t[0], t[1]), x -> Ref.add(x[0], x[1]));
+    }
+
+    @Test
+    void addOfATensorWithItself() { // the gradient of a tensor used twice accumulates
+        OpCheck.of("add x+x", new int[] {1, 17, 2, 2}).run(t -> Ops.add(t[0], t[0]), x -> Ref.add(x[0], x[0]));
+    }
+
+    @Test
+    void globalAvgPool() {
+        OpCheck.of("globalAvgPool", new int[] {3, 20, 3, 5}).run(t -> Ops.globalAvgPool(t[0]), x -> Ref.globalAvgPool(x[0], 3, 20, 15));
+    }
+
+    @Test
+    void linear() {
+        OpCheck.of("linear", new int[] {4, 9}, new int[] {5, 9}, new int[] {5})
+                .run(t -> Ops.linear(t[0], t[1], t[2]), x -> Ref.linear(x[0], x[1], x[2], 4, 9, 5));
+    }
+
+    @Test
+    void dropout() {
+        float p = 0.3f;
+        OpCheck.of("dropout", new int[] {4, 6, 2, 2}).run(t -> Ops.dropout(t[0], p, true, new Rng(7)), x -> {
+            Rng rng = new Rng(7);
+            double[] y = new double[x[0].length];
+            for (int i = 0; i < y.length; i++) y[i] = rng.nextFloat() < p ? 0 : x[0][i] * (1f / (1f - p));
+            return y;
+        });
+    }
+
+    @Test
+    void dropoutIsIdentityInEvaluation() {
+        Tensor x = Tensor.fromArray(new float[] {1, 2, 3}, 3);
+        assertTrue(Ops.dropout(x, 0.5f, false, new Rng(1)) == x);
+        x.close();
+    }
+
+    @ParameterizedTest(name = "crossEntropy smoothing {0}")
+    @CsvSource({"0.0", "0.1"})
+    void crossEntropy(float smoothing) {
+        int[] labels = {3, 0, 6, 6, 1};
+        OpCheck.of("crossEntropy", new int[] {5, 7}).scale(4)
+                .run(t -> Ops.crossEntropy(t[0], labels, smoothing), x -> Ref.crossEntropy(x[0], labels, 7, smoothing));
+    }
+
+    @Test
+    void concat() {
+        OpCheck.of("concat", new int[] {2, 3, 2, 3}, new int[] {2, 17, 2, 3}, new int[] {2, 1, 2, 3})
+                .run(t -> Ops.concat(t[0], t[1], t[2]),
+                     x -> Ref.concat(new double[][] {x[0], x[1], x[2]}, new int[] {3, 17, 1}, 2, 6));
+    }
+
+    @Test
+    void splitBothHalves() {
+        // concat(second, first) of a split: the gradients of both outputs reach the input
+        OpCheck.of("split", new int[] {2, 10, 3, 3}).run(t -> {
+            Tensor[] parts = Ops.split(t[0], 4, 6);
+            return Ops.concat(parts[1], parts[0]);
+        }, x -> Ref.concat(new double[][] {Ref.channels(x[0], 2, 10, 9, 4, 6), Ref.channels(x[0], 2, 10, 9, 0, 4)}, new int[] {6, 4}, 2, 9));
+    }
+
+    @Test
+    void splitOneOutputUsed() {
+        OpCheck.of("split first", new int[] {1, 6, 2, 2}).run(t -> Ops.split(t[0], 2, 4)[0], x -> Ref.channels(x[0], 1, 6, 4, 0, 2));
+    }
+
+    @Test
+    void channelShuffle() {
+        OpCheck.of("channelShuffle", new int[] {2, 12, 2, 3}).run(t -> Ops.channelShuffle(t[0], 3), x -> Ref.shuffle(x[0], 2, 12, 6, 3));
+    }
+
+    // ---- argument errors name the op, the argument and the shapes ----
+
+    @Test
+    void convRejectsMismatchedChannels() {
+        Tensor x = Tensor.zeros(1, 3, 5, 5), w = Tensor.zeros(4, 2, 3, 3);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Ops.conv2d(x, w, 1, 1, 1));
+        assertTrue(e.getMessage().startsWith("conv2d:"), e.getMessage());
+        assertTrue(e.getMessage().contains("[4, 2, 3, 3]") && e.getMessage().contains("[1, 3, 5, 5]"), e.getMessage());
+        x.close();
+        w.close();
+    }
+
+    @Test
+    void addRejectsDifferentShapes() {
+        Tensor a = Tensor.zeros(2, 3), b = Tensor.zeros(3, 2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Ops.add(a, b));
+        assertEquals("add: shapes differ: [2, 3] and [3, 2]", e.getMessage());
+        a.close();
+        b.close();
+    }
+
+    @Test
+    void crossEntropyRejectsLabelsOutOfRange() {
+        Tensor z = Tensor.zeros(2, 4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Ops.crossEntropy(z, new int[] {0, 4}, 0f));
+        assertEquals("crossEntropy: label 4 outside [0, 4)", e.getMessage());
+        z.close();
+    }
+
+    @Test
+    void batchNormRejectsWrongChannelCount() {
+        Tensor x = Tensor.zeros(2, 3, 2, 2), g = Tensor.zeros(4), b = Tensor.zeros(4);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Ops.batchNorm2d(x, g, b, null, null, true, 0.1, 1, 1e-5f));
+        assertTrue(e.getMessage().contains("[4]") && e.getMessage().contains("[2, 3, 2, 2]"), e.getMessage());
+        x.close();
+        g.close();
+        b.close();
+    }
+}
