@@ -23,7 +23,8 @@ public abstract class Module implements AutoCloseable {
 
     public abstract Tensor forward(Tensor x);
 
-    protected <M extends Module> M addModule(String name, M child) {
+    /** Registers a child under {@code name} (PyTorch's add_module); returns it. */
+    public <M extends Module> M addModule(String name, M child) {
         if (children.containsKey(name)) throw new IllegalArgumentException("module: duplicate child name " + name);
         children.put(name, child);
         return child;

@@ -1,0 +1,38 @@
+// MBConv: the inverted-residual block of the space: 1x1 expand, BN, ReLU6, k x k depthwise, BN,
+// ReLU6, 1x1 project, BN, with a residual where stride is 1 and channels match.
+package org.bnnas.supernet;
+
+import org.bnnas.engine.nn.BatchNorm2d;
+import org.bnnas.engine.nn.Conv2d;
+import org.bnnas.engine.nn.Module;
+import org.bnnas.engine.nn.ReLU6;
+import org.bnnas.engine.nn.Sequential;
+import org.bnnas.engine.ops.Ops;
+import org.bnnas.engine.tensor.Rng;
+import org.bnnas.engine.tensor.Tensor;
+
+/** Children named as the official code's: conv.{0,1,3,4,6,7} hold the weights. */
+public final class MBConv extends Module {
+    private final Sequential conv;
+    private final boolean residual;
+
+    public MBConv(int in, int out, int kernel, int expand, int stride, Rng rng) {
+        int mid = in * expand;
+        conv = addModule("conv", new Sequential(
+                new Conv2d(in, mid, 1, 1, 0, 1, rng), new BatchNorm2d(mid), new ReLU6(),
+                new Conv2d(mid, mid, kernel, stride, kernel / 2, mid, rng), new BatchNorm2d(mid), new ReLU6(),
+                new Conv2d(mid, out, 1, 1, 0, 1, rng), new BatchNorm2d(out)));
+        residual = stride == 1 && in == out;
+    }
+
+    /** The block's last BN, whose gamma BN-NAS trains and scores. */
+    public BatchNorm2d lastBn() {
+        return (BatchNorm2d) conv.get(7);
+    }
+
+    @Override
+    public Tensor forward(Tensor x) {
+        Tensor y = conv.forward(x);
+        return residual ? Ops.add(x, y) : y;
+    }
+}
