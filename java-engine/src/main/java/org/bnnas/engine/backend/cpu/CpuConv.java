@@ -8,7 +8,6 @@ import static org.bnnas.engine.backend.cpu.Vec.L;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import org.bnnas.engine.backend.ConvSpec;
 import org.bnnas.engine.tensor.Tensor;
 
@@ -156,52 +155,66 @@ final class CpuConv {
             int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
             int oh = y.dim(2), ow = y.dim(3), cp = roundUp(c);
             int wp = wd + 2 * pad, hp = h + 2 * pad;
+            int[] taps = tapOffsets(k, wp, cp);
             ByteBuffer in = x.buffer(), out = y.buffer();
-            VectorMask<Float> tail = Vec.firstLanes(c % L == 0 ? L : c % L);
             Parallel.forEach(n, img -> {
                 float[] xp = scratch(0, hp * wp * cp);
+                float[] row = scratch(1, ow * cp);
                 padImage(in, img, h, wd, c, pad, cp, xp);
                 for (int r = 0; r < oh; r++) {
-                    for (int c0 = 0; c0 < cp; c0 += L) {
-                        boolean last = c0 + L > c;
-                        int q = 0;
-                        for (; q + 4 <= ow; q += 4) { // four outputs share each weight load
-                            FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-                            for (int kh = 0; kh < k; kh++) {
-                                int rowBase = (r * stride + kh) * wp;
-                                for (int kw = 0; kw < k; kw++) {
-                                    FloatVector wv = FloatVector.fromArray(F, wt, (kh * k + kw) * cp + c0);
-                                    int i0 = (rowBase + q * stride + kw) * cp + c0, st = stride * cp;
-                                    a0 = FloatVector.fromArray(F, xp, i0).fma(wv, a0);
-                                    a1 = FloatVector.fromArray(F, xp, i0 + st).fma(wv, a1);
-                                    a2 = FloatVector.fromArray(F, xp, i0 + 2 * st).fma(wv, a2);
-                                    a3 = FloatVector.fromArray(F, xp, i0 + 3 * st).fma(wv, a3);
-                                }
-                            }
-                            int o = ((img * oh + r) * ow + q) * c + c0;
-                            if (last) {
-                                Vec.store(a0, out, o, tail); Vec.store(a1, out, o + c, tail);
-                                Vec.store(a2, out, o + 2 * c, tail); Vec.store(a3, out, o + 3 * c, tail);
-                            } else {
-                                Vec.store(a0, out, o); Vec.store(a1, out, o + c);
-                                Vec.store(a2, out, o + 2 * c); Vec.store(a3, out, o + 3 * c);
-                            }
-                        }
-                        for (; q < ow; q++) {
-                            FloatVector a0 = FloatVector.zero(F);
-                            for (int kh = 0; kh < k; kh++) {
-                                int rowBase = (r * stride + kh) * wp;
-                                for (int kw = 0; kw < k; kw++) {
-                                    a0 = FloatVector.fromArray(F, xp, (rowBase + q * stride + kw) * cp + c0)
-                                            .fma(FloatVector.fromArray(F, wt, (kh * k + kw) * cp + c0), a0);
-                                }
-                            }
-                            int o = ((img * oh + r) * ow + q) * c + c0;
-                            if (last) Vec.store(a0, out, o, tail); else Vec.store(a0, out, o);
-                        }
-                    }
+                    for (int c0 = 0; c0 < cp; c0 += L) outputRow(xp, wt, taps, row, r * stride * wp * cp + c0, c0, stride * cp, cp, ow);
+                    storeRow(row, out, (img * oh + r) * ow, ow, c, cp);
                 }
             });
+        }
+
+        /** Offset in the padded image of each tap (kh, kw), in (kh, kw) order. */
+        static int[] tapOffsets(int k, int wp, int cp) {
+            int[] off = new int[k * k];
+            for (int kh = 0; kh < k; kh++) for (int kw = 0; kw < k; kw++) off[kh * k + kw] = (kh * wp + kw) * cp;
+            return off;
+        }
+
+        /**
+         * Channels c0 .. c0+L-1 of one output row into row[q * cp + c0]; {@code base} is where the
+         * row's first window starts in xp, {@code step} how far each next window starts.
+         * On JDK 17 the JIT keeps vector accumulators in registers only when a single loop level
+         * carries them (nested loops box them: 15x slower), hence the flat loop over the taps.
+         */
+        private static void outputRow(float[] xp, float[] wt, int[] taps, float[] row, int base, int c0, int step, int cp, int ow) {
+            int kk = taps.length, q = 0;
+            for (; q + 4 <= ow; q += 4) { // four outputs share each weight load
+                int at = base + q * step;
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                for (int t = 0; t < kk; t++) {
+                    FloatVector wv = FloatVector.fromArray(F, wt, t * cp + c0);
+                    int i0 = at + taps[t];
+                    a0 = FloatVector.fromArray(F, xp, i0).fma(wv, a0);
+                    a1 = FloatVector.fromArray(F, xp, i0 + step).fma(wv, a1);
+                    a2 = FloatVector.fromArray(F, xp, i0 + 2 * step).fma(wv, a2);
+                    a3 = FloatVector.fromArray(F, xp, i0 + 3 * step).fma(wv, a3);
+                }
+                a0.intoArray(row, q * cp + c0);
+                a1.intoArray(row, (q + 1) * cp + c0);
+                a2.intoArray(row, (q + 2) * cp + c0);
+                a3.intoArray(row, (q + 3) * cp + c0);
+            }
+            for (; q < ow; q++) {
+                int at = base + q * step;
+                FloatVector a0 = FloatVector.zero(F);
+                for (int t = 0; t < kk; t++) a0 = FloatVector.fromArray(F, xp, at + taps[t]).fma(FloatVector.fromArray(F, wt, t * cp + c0), a0);
+                a0.intoArray(row, q * cp + c0);
+            }
+        }
+
+        /** Copies a row of {@code pixels} pixels (cp floats each) to channels-last dst starting at pixel {@code at}. */
+        static void storeRow(float[] row, ByteBuffer dst, int at, int pixels, int c, int cp) {
+            FloatBuffer fb = dst.asFloatBuffer();
+            if (cp == c) {
+                fb.put(at * c, row, 0, pixels * c);
+            } else {
+                for (int q = 0; q < pixels; q++) fb.put((at + q) * c, row, q * cp, c);
+            }
         }
 
         static void backwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec s) {
@@ -221,24 +234,17 @@ final class CpuConv {
             int n = dx.dim(0), c = dx.dim(1), h = dx.dim(2), wd = dx.dim(3);
             int oh = dy.dim(2), ow = dy.dim(3), cp = roundUp(c);
             int wp = wd + 2 * pad, hp = h + 2 * pad;
+            int[] taps = tapOffsets(k, wp, cp);
             ByteBuffer g = dy.buffer(), out = dx.buffer();
             Parallel.forEach(n, img -> {
                 float[] gp = scratch(0, hp * wp * cp);
-                float[] dyRow = scratch(1, cp);
+                float[] dyImg = scratch(1, oh * ow * cp);
                 java.util.Arrays.fill(gp, 0, hp * wp * cp, 0f);
-                FloatBuffer gf = g.asFloatBuffer();
+                padImage(g, img, oh, ow, c, 0, cp, dyImg);
                 for (int r = 0; r < oh; r++) {
                     for (int q = 0; q < ow; q++) {
-                        gf.get(((img * oh + r) * ow + q) * c, dyRow, 0, c);
-                        for (int c0 = 0; c0 < cp; c0 += L) {
-                            FloatVector gv = FloatVector.fromArray(F, dyRow, c0);
-                            for (int kh = 0; kh < k; kh++) {
-                                for (int kw = 0; kw < k; kw++) {
-                                    int at = ((r * stride + kh) * wp + q * stride + kw) * cp + c0;
-                                    gv.fma(FloatVector.fromArray(F, wt, (kh * k + kw) * cp + c0), FloatVector.fromArray(F, gp, at)).intoArray(gp, at);
-                                }
-                            }
-                        }
+                        int at = (r * wp + q) * stride * cp;
+                        for (int c0 = 0; c0 < cp; c0 += L) scatterOutput(dyImg, (r * ow + q) * cp + c0, wt, taps, gp, at + c0, c0, cp);
                     }
                 }
                 FloatBuffer of = out.asFloatBuffer();
@@ -246,6 +252,15 @@ final class CpuConv {
                     for (int q = 0; q < wd; q++) of.put(((img * h + r) * wd + q) * c, gp, ((r + pad) * wp + q + pad) * cp, c);
                 }
             });
+        }
+
+        /** Adds dy * w of one output (channels c0..) into the padded input gradient for every tap. */
+        private static void scatterOutput(float[] dyImg, int dyAt, float[] wt, int[] taps, float[] gp, int at, int c0, int cp) {
+            FloatVector gv = FloatVector.fromArray(F, dyImg, dyAt);
+            for (int t = 0; t < taps.length; t++) {
+                int i = at + taps[t];
+                gv.fma(FloatVector.fromArray(F, wt, t * cp + c0), FloatVector.fromArray(F, gp, i)).intoArray(gp, i);
+            }
         }
 
         /** Images per work item of the weight gradient; partial sums per item, added in order. */
@@ -256,6 +271,9 @@ final class CpuConv {
             int k = s.kernel(), stride = s.stride(), pad = s.padding();
             int oh = dy.dim(2), ow = dy.dim(3), cp = roundUp(c), kk = k * k;
             int wp = wd + 2 * pad, hp = h + 2 * pad;
+            int[] taps = tapOffsets(k, wp, cp);
+            int[] windows = new int[oh * ow]; // where each output's window starts in the padded input
+            for (int r = 0; r < oh; r++) for (int q = 0; q < ow; q++) windows[r * ow + q] = (r * wp + q) * stride * cp;
             int items = (n + IMAGES_PER_ITEM - 1) / IMAGES_PER_ITEM;
             float[][] partial = new float[items][kk * cp];
             ByteBuffer in = x.buffer(), g = dy.buffer();
@@ -266,19 +284,8 @@ final class CpuConv {
                     float[] gp = scratch(1, oh * ow * cp);
                     padImage(in, img, h, wd, c, pad, cp, xp);
                     padImage(g, img, oh, ow, c, 0, cp, gp);
-                    for (int kh = 0; kh < k; kh++) {
-                        for (int kw = 0; kw < k; kw++) {
-                            for (int c0 = 0; c0 < cp; c0 += L) {
-                                FloatVector a = FloatVector.fromArray(F, acc, (kh * k + kw) * cp + c0);
-                                for (int r = 0; r < oh; r++) {
-                                    int xrow = ((r * stride + kh) * wp + kw) * cp + c0, grow = r * ow * cp + c0;
-                                    for (int q = 0; q < ow; q++) {
-                                        a = FloatVector.fromArray(F, gp, grow + q * cp).fma(FloatVector.fromArray(F, xp, xrow + q * stride * cp), a);
-                                    }
-                                }
-                                a.intoArray(acc, (kh * k + kw) * cp + c0);
-                            }
-                        }
+                    for (int t = 0; t < kk; t++) {
+                        for (int c0 = 0; c0 < cp; c0 += L) weightTap(gp, xp, windows, acc, t * cp + c0, taps[t] + c0, c0, cp);
                     }
                 }
             });
@@ -292,6 +299,18 @@ final class CpuConv {
             }
             dw.copyFromStorage(out);
         }
+    }
+
+    /** acc[at] += sum over all outputs p of dy[p][c0..] * x[window(p) + tap][c0..] (one flat loop, see outputRow). */
+    private static void weightTap(float[] gp, float[] xp, int[] windows, float[] acc, int at, int tap, int c0, int cp) {
+        FloatVector a = FloatVector.zero(F), b = FloatVector.zero(F);
+        int n = windows.length, p = 0;
+        for (; p + 2 <= n; p += 2) { // two accumulators hide the FMA latency
+            a = FloatVector.fromArray(F, gp, p * cp + c0).fma(FloatVector.fromArray(F, xp, windows[p] + tap), a);
+            b = FloatVector.fromArray(F, gp, (p + 1) * cp + c0).fma(FloatVector.fromArray(F, xp, windows[p + 1] + tap), b);
+        }
+        if (p < n) a = FloatVector.fromArray(F, gp, p * cp + c0).fma(FloatVector.fromArray(F, xp, windows[p] + tap), a);
+        FloatVector.fromArray(F, acc, at).add(a.add(b)).intoArray(acc, at);
     }
 
     /** Any convolution as im2col + GEMM, per group; used for the stem and general grouped convs. */

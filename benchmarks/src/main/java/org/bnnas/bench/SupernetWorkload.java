@@ -1,0 +1,102 @@
+// SupernetWorkload: the training-step workload every step benchmark shares: a supernet of a space,
+// random data, and the fixed single paths of spaces/bench-archs.json taken in order.
+package org.bnnas.bench;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.bnnas.engine.autograd.GradMode;
+import org.bnnas.engine.nn.Parameter;
+import org.bnnas.engine.ops.Ops;
+import org.bnnas.engine.optim.ParamGroup;
+import org.bnnas.engine.optim.SGD;
+import org.bnnas.engine.tensor.MemoryScope;
+import org.bnnas.engine.tensor.Rng;
+import org.bnnas.engine.tensor.Tensor;
+import org.bnnas.space.SearchSpace;
+import org.bnnas.supernet.Supernet;
+
+/**
+ * The same work as the PyTorch peer (shared/peers/pytorch_supernet.py): SGD with momentum 0.9 at
+ * lr 0.1, label smoothing 0.1, a full step trains every parameter, a BN-only step only gamma and
+ * beta of each op's last BN, an eval step is a no-grad forward in eval mode.
+ */
+public final class SupernetWorkload implements AutoCloseable {
+    public enum Mode { FULL, BN_ONLY, EVAL }
+
+    public final Supernet net;
+    private final List<int[]> archs;
+    private final Tensor input;
+    private final int[] labels;
+    private final SGD sgd;
+    private final Mode mode;
+    private int next;
+
+    public SupernetWorkload(String spaceName, int batch, Mode mode) {
+        SearchSpace space = SearchSpace.load(spaceName);
+        this.mode = mode;
+        Rng rng = new Rng(0);
+        net = new Supernet(space, space.inputChannels, rng);
+        archs = benchArchs();
+        int size = space.inputSize;
+        float[] x = new float[batch * space.inputChannels * size * size];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+        input = MemoryScope.detach(Tensor.fromArray(x, batch, space.inputChannels, size, size));
+        labels = new int[batch];
+        for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(space.classes);
+        List<Parameter> trainable;
+        if (mode == Mode.BN_ONLY) {
+            trainable = net.trainOnlyLastBn();
+        } else {
+            net.requiresGrad(true);
+            trainable = net.parameters();
+        }
+        sgd = new SGD(ParamGroup.of(trainable, 0.1).momentum(0.9));
+        if (mode == Mode.EVAL) net.eval(); else net.train();
+    }
+
+    /** The eight paths of spaces/bench-archs.json. */
+    public static List<int[]> benchArchs() {
+        try (InputStream in = SearchSpace.class.getResourceAsStream("/spaces/bench-archs.json")) {
+            List<int[]> out = new ArrayList<>();
+            for (JsonElement a : JsonParser.parseReader(new InputStreamReader(in, StandardCharsets.UTF_8)).getAsJsonObject().getAsJsonArray("archs")) {
+                int[] arch = new int[a.getAsJsonArray().size()];
+                for (int i = 0; i < arch.length; i++) arch[i] = a.getAsJsonArray().get(i).getAsInt();
+                out.add(arch);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException("bench-archs.json: " + e.getMessage(), e);
+        }
+    }
+
+    /** One step on the next path; returns the loss (training) or the first logit (eval). */
+    public float step() {
+        int[] arch = archs.get(next++ % archs.size());
+        net.select(arch);
+        try (MemoryScope scope = MemoryScope.open()) {
+            if (mode == Mode.EVAL) {
+                try (GradMode.Guard g = GradMode.noGrad()) {
+                    return net.forward(input).get(0, 0);
+                }
+            }
+            Tensor loss = Ops.crossEntropy(net.forward(input), labels, 0.1f);
+            loss.backward();
+            sgd.step();
+            sgd.zeroGrad();
+            return loss.item();
+        }
+    }
+
+    @Override
+    public void close() {
+        sgd.close();
+        net.close();
+        input.close();
+    }
+}
