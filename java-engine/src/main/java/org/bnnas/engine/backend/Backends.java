@@ -23,8 +23,15 @@ public final class Backends {
         return out;
     }
 
+    private static volatile Backend current = CPU;
+
     /** The backend the ops run on. */
     public static Backend current() {
-        return CPU;
+        return current;
+    }
+
+    /** Makes the ops run on {@code b} (a device backend, or a wrapper that measures the CPU one). */
+    public static void use(Backend b) {
+        current = b;
     }
 }

@@ -131,6 +131,10 @@ public final class Tensor implements AutoCloseable {
     /** Returns the memory to the pool. Closing twice is harmless. */
     @Override
     public void close() {
+        if (grad != null) { // a leaf's gradient lives outside any scope: it goes with its tensor
+            grad.close();
+            grad = null;
+        }
         if (block != null) {
             NativeMemory.release(block);
             block = null;

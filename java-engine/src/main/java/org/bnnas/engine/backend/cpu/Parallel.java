@@ -70,6 +70,10 @@ public final class Parallel {
         }
 
         synchronized void run(int items, IntConsumer body) {
+            if (stopped) { // replaced by setThreads while this caller was on its way in
+                for (int i = 0; i < items; i++) body.accept(i);
+                return;
+            }
             Job j = new Job(items, body, workers.length);
             job = j;
             for (Worker w : workers) LockSupport.unpark(w);
@@ -84,9 +88,10 @@ public final class Parallel {
             while (!stopped) {
                 Job j = job;
                 if (j == null || j == last) {
-                    // spin briefly (kernels follow each other closely), then park
-                    for (int s = 0; s < 2000 && (job == null || job == last) && !stopped; s++) Thread.onSpinWait();
-                    if (job == null || job == last) LockSupport.parkNanos(200_000);
+                    // Spin about a millisecond (kernels follow each other closely), then sleep until
+                    // run() unparks us: an idle team must not take the cores from anyone else.
+                    for (int s = 0; s < 20000 && (job == null || job == last) && !stopped; s++) Thread.onSpinWait();
+                    if (job == null || job == last) LockSupport.park(this);
                     continue;
                 }
                 last = j;
@@ -95,7 +100,8 @@ public final class Parallel {
             }
         }
 
-        void shutdown() {
+        /** Waits for a job in progress (run holds the same lock), then lets the workers end. */
+        synchronized void shutdown() {
             stopped = true;
             for (Worker w : workers) LockSupport.unpark(w);
         }

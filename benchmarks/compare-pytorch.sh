@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs our JMH supernet-step benchmark and the PyTorch peer one after the other on the same
+# machine, prints a table of full step, BN-only step and eval forward, ours against PyTorch's,
+# and ends with one JSON line of the three ratios (ours / PyTorch; below 1 means we are faster).
+#
+# Usage: benchmarks/compare-pytorch.sh [bnnas-small|bnnas-imagenet]      (default bnnas-small)
+# Env:   JMH_ARGS  extra JMH options (e.g. "-wi 1 -i 2" for a quick look)
+#        SHARED    the shared/ folder beside the checkout (default ../shared)
+set -euo pipefail
+space=${1:-bnnas-small}
+case "$space" in
+  bnnas-small) batch=128 ;;
+  bnnas-imagenet) batch=16 ;;
+  *) echo "compare-pytorch.sh: unknown space '$space' (bnnas-small or bnnas-imagenet)" >&2; exit 2 ;;
+esac
+root=$(cd "$(dirname "$0")/.." && pwd)
+shared=${SHARED:-$root/../shared}
+peer="$shared/peers/run-pytorch-peer.sh"
+[ -x "$peer" ] || { echo "compare-pytorch.sh: PyTorch peer not found at $peer (set SHARED)" >&2; exit 2; }
+jar="$root/benchmarks/target/benchmarks.jar"
+if [ ! -f "$jar" ] || [ -n "$(find "$root" -name '*.java' -path '*/src/main/*' -newer "$jar" -print -quit)" ]; then
+  (cd "$root" && mvn -q -B install -DskipTests)
+fi
+threads=$(nproc)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "== ours: JMH SupernetStepBenchmark, $space, batch $batch, $threads threads" >&2
+java --add-modules jdk.incubator.vector -jar "$jar" SupernetStepBenchmark -p space="$space" \
+  -rf json -rff "$out/ours.json" ${JMH_ARGS:-} >&2
+echo "== PyTorch peer, same paths, batch and threads" >&2
+"$peer" --space "$shared/spaces/$space.json" --archs "$shared/spaces/bench-archs.json" \
+  --batch "$batch" --threads "$threads" --skip-spos-eval > "$out/peer.json"
+
+python3 - "$out/ours.json" "$out/peer.json" "$space" "$batch" "$threads" <<'PY'
+import json, sys
+ours_file, peer_file, space, batch, threads = sys.argv[1:]
+ours = {r["params"]["mode"]: r["primaryMetric"] for r in json.load(open(ours_file))}
+peer = json.loads(open(peer_file).read().strip().splitlines()[-1])
+rows = [("full step (SPOS)", "full", "full_step_ms"),
+        ("BN-only step (BN-NAS)", "bnonly", "bnonly_step_ms"),
+        ("eval forward", "eval", "eval_fwd_ms")]
+print(f"{space}, batch {batch}, {threads} threads; ours: JMH mean +- 99.9% CI; PyTorch {peer['peer']}: median of {20} steps")
+print(f"| {'step':<22} | {'ours (ms)':>16} | {'PyTorch (ms)':>12} | {'ours / PyTorch':>14} |")
+print(f"|{'-'*24}|{'-'*18}|{'-'*14}|{'-'*16}|")
+ratios = {}
+for label, mode, key in rows:
+    m = ours[mode]
+    r = m["score"] / peer[key]
+    ratios[mode] = round(r, 3)
+    err = m.get("scoreError")
+    err = f" +- {err:.1f}" if isinstance(err, (int, float)) and err == err else ""
+    print(f"| {label:<22} | {m['score']:>8.1f}{err:>8} | {peer[key]:>12.1f} | {r:>14.2f} |")
+print(json.dumps({"space": space, "batch": int(batch), "threads": int(threads),
+                  "full_ratio": ratios["full"], "bnonly_ratio": ratios["bnonly"], "eval_ratio": ratios["eval"]}))
+PY

@@ -1,0 +1,69 @@
+// SupernetStepBenchmark: one supernet training step (full: SPOS; BN-only: BN-NAS) and one eval
+// forward, cycling the eight fixed paths of spaces/bench-archs.json, as the PyTorch peer does.
+//
+// Run: benchmarks/compare-pytorch.sh bnnas-small   (ours and PyTorch's, side by side)
+//  or: java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar SupernetStepBenchmark -p space=bnnas-small
+package org.bnnas.bench;
+
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Average time of one step on bnnas-small (batch 128, 1x28x28) or bnnas-imagenet (batch 16,
+ * 3x224x224), with the thread count of the machine's cores (2 here, like the peer). The peer's
+ * figures for the same work come from shared/peers/pytorch_supernet.py; compare-pytorch.sh prints
+ * both and their ratios.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.MILLISECONDS)
+@Warmup(iterations = 3, time = 3)
+@Measurement(iterations = 5, time = 3)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Xmx8g"})
+@State(Scope.Benchmark)
+public class SupernetStepBenchmark {
+    @Param({"bnnas-small", "bnnas-imagenet"})
+    public String space;
+
+    /** full (every parameter trained), bnonly (each op's last BN gamma and beta), eval (no-grad forward). */
+    @Param({"full", "bnonly", "eval"})
+    public String mode;
+
+    private SupernetWorkload work;
+    private float last;
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        int batch = space.equals("bnnas-imagenet") ? 16 : 128;
+        work = new SupernetWorkload(space, batch, switch (mode) {
+            case "full" -> SupernetWorkload.Mode.FULL;
+            case "bnonly" -> SupernetWorkload.Mode.BN_ONLY;
+            case "eval" -> SupernetWorkload.Mode.EVAL;
+            default -> throw new IllegalArgumentException("mode: full, bnonly or eval, got " + mode);
+        });
+    }
+
+    @Benchmark
+    public float step() {
+        last = work.step();
+        return last;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        work.close();
+        // A step that computed nothing (or diverged) is a failed benchmark, not a fast one.
+        if (!Float.isFinite(last) || last == 0f) throw new IllegalStateException("step produced " + last);
+    }
+}
