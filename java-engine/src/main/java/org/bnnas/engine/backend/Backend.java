@@ -36,23 +36,26 @@ public interface Backend {
     /** dw = dL/dw (overwritten, not accumulated). */
     void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec spec);
 
-    // ---- batch norm over (N, H, W) per channel ----
+    // ---- batch norm over (N, H, W) per channel, optionally fused with a clamped ReLU ----
+    // cap: 0 for no activation, +infinity for ReLU, 6 for ReLU6 (y = min(max(bn(x), 0), cap)).
+
     /**
      * Training forward: per-channel batch mean and biased variance of x, then
-     * y = (x - mean) / sqrt(var + eps) * gamma + beta. Writes mean, var (biased) and invStd.
+     * y = act((x - mean) / sqrt(var + eps) * gamma + beta). Writes mean, var (biased) and invStd.
      */
-    void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor var, Tensor invStd);
+    void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, float eps, float cap, Tensor y, Tensor mean, Tensor var, Tensor invStd);
 
-    /** y = x * scale + shift per channel (evaluation batch norm, folded by the caller). */
-    void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y);
+    /** y = act(x * scale + shift) per channel (evaluation batch norm, folded by the caller). */
+    void channelAffine(Tensor x, Tensor scale, Tensor shift, float cap, Tensor y);
 
     /**
-     * Backward of batch norm. With batch statistics (training) dx includes the terms through
-     * mean and variance; otherwise dx = dy * gamma * invStd. Any of dx, dgamma, dbeta may be null
-     * and is then not computed.
+     * Backward of batch norm, and of its activation when cap is not 0 (y is then the activated
+     * output, which gives the activation's mask). With batch statistics (training) dx includes
+     * the terms through mean and variance; otherwise dx = dy * gamma * invStd. Any of dx, dgamma,
+     * dbeta may be null and is then not computed.
      */
-    void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd, boolean batchStats,
-                           Tensor dx, Tensor dgamma, Tensor dbeta);
+    void batchNormBackward(Tensor x, Tensor y, float cap, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd,
+                           boolean batchStats, Tensor dx, Tensor dgamma, Tensor dbeta);
 
     // ---- pooling, linear, loss ----
     /** y (N, C) = mean of x (N, C, H, W) over H and W. */

@@ -62,8 +62,13 @@ public final class BatchNorm2d extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
+        return forward(x, 0f);
+    }
+
+    /** This BN followed by min(max(., 0), cap), fused into one op (see Ops.batchNorm2d). */
+    public Tensor forward(Tensor x, float activationCap) {
         if (training) numBatchesTracked++;
-        return Ops.batchNorm2d(x, weight.data(), bias.data(), runningMean, runningVar, training, momentum, numBatchesTracked, eps);
+        return Ops.batchNorm2d(x, weight.data(), bias.data(), runningMean, runningVar, training, momentum, numBatchesTracked, eps, activationCap);
     }
 
     @Override

@@ -26,9 +26,22 @@ public final class Sequential extends Module {
         return layers.size();
     }
 
+    /**
+     * Runs the layers in order. A BatchNorm2d followed by a ReLU or ReLU6 runs as one fused op
+     * (the same result, a third less memory traffic); the modules and their names stay as they are.
+     */
     @Override
     public Tensor forward(Tensor x) {
-        for (Module m : layers) x = m.forward(x);
+        for (int i = 0; i < layers.size(); i++) {
+            Module m = layers.get(i);
+            Module next = i + 1 < layers.size() ? layers.get(i + 1) : null;
+            if (m instanceof BatchNorm2d bn && (next instanceof ReLU6 || next instanceof ReLU)) {
+                x = bn.forward(x, next instanceof ReLU6 ? 6f : Float.POSITIVE_INFINITY);
+                i++;
+            } else {
+                x = m.forward(x);
+            }
+        }
         return x;
     }
 }

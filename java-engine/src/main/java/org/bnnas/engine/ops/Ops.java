@@ -136,7 +136,18 @@ public final class Ops {
      */
     public static Tensor batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                      boolean training, Double momentum, long numBatchesTracked, float eps) {
+        return batchNorm2d(x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, 0f);
+    }
+
+    /**
+     * Batch norm followed by a clamped ReLU, min(max(bn(x), 0), cap), in one pass over the data
+     * each way (cap +infinity: ReLU; 6: ReLU6; 0: no activation). Equal to relu6(batchNorm2d(x))
+     * up to rounding, with a third less memory traffic.
+     */
+    public static Tensor batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                     boolean training, Double momentum, long numBatchesTracked, float eps, float cap) {
         requireRank("batchNorm2d", "input", x, 4);
+        if (!(cap >= 0f)) throw bad("batchNorm2d", "activation cap must be 0 (none) or positive, got " + cap);
         int c = x.dim(1);
         for (Tensor t : new Tensor[] {gamma, beta, runningMean, runningVar}) {
             if (t != null && (t.rank() != 1 || t.dim(0) != c)) {
@@ -150,7 +161,7 @@ public final class Ops {
             long count = x.size() / c;
             if (training && count <= 1) throw bad("batchNorm2d", "training needs more than one value per channel, input " + x.shape());
             Tensor var = Tensor.empty(c);
-            be().batchNormTrain(x, gamma, beta, eps, y, mean, var, invStd);
+            be().batchNormTrain(x, gamma, beta, eps, cap, y, mean, var, invStd);
             if (training && runningMean != null) {
                 double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;
                 updateRunning(runningMean, mean.toStorageArray(), m, 1.0);
@@ -171,7 +182,7 @@ public final class Ops {
             try (Tensor sc = Tensor.empty(c); Tensor sh = Tensor.empty(c)) {
                 sc.copyFromStorage(scale);
                 sh.copyFromStorage(shift);
-                be().channelAffine(x, sc, sh, y);
+                be().channelAffine(x, sc, sh, cap, y);
             }
         }
         if (recording(x, gamma, beta)) {
@@ -180,7 +191,7 @@ public final class Ops {
                     Tensor dx = needs(0) ? Tensor.empty(x.shape()) : null;
                     Tensor dg = needs(1) ? Tensor.empty(c) : null;
                     Tensor db = needs(2) ? Tensor.empty(c) : null;
-                    be().batchNormBackward(x, g, gamma, mean, invStd, batchStats, dx, dg, db);
+                    be().batchNormBackward(x, y, cap, g, gamma, mean, invStd, batchStats, dx, dg, db);
                     if (dx != null) Autograd.accumulate(inputs[0], dx);
                     if (dg != null) Autograd.accumulate(inputs[1], dg);
                     if (db != null) Autograd.accumulate(inputs[2], db);

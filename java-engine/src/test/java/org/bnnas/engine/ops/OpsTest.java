@@ -45,6 +45,23 @@ class OpsTest {
                      x -> Ref.batchNormTrain(x[0], x[1], x[2], n, c, h * w, 1e-5));
     }
 
+    @ParameterizedTest(name = "batchNorm2d + clamp {4} train n{0} c{1} {2}x{3}")
+    @CsvSource({"3, 5, 4, 4, 6", "1, 20, 3, 3, 6", "2, 24, 3, 2, Infinity"})
+    void batchNormWithActivation(int n, int c, int h, int w, float cap) {
+        OpCheck.of("batchNorm2d + activation", new int[] {n, c, h, w}, new int[] {c}, new int[] {c}).scale(3)
+                .run(t -> Ops.batchNorm2d(t[0], t[1], t[2], null, null, true, 0.1, 1, 1e-5f, cap),
+                     x -> Ref.clamp(Ref.batchNormTrain(x[0], x[1], x[2], n, c, h * w, 1e-5), cap));
+    }
+
+    @Test
+    void batchNormEvaluationWithActivation() {
+        int n = 2, c = 17, h = 3, w = 3;
+        OpCheck.of("batchNorm2d eval + relu6", new int[] {n, c, h, w}, new int[] {c}, new int[] {c}, new int[] {c}, new int[] {c})
+                .grads(true, true, true, false, false).scale(4)
+                .run(t -> Ops.batchNorm2d(t[0], t[1], t[2], t[3], positive(t[4]), false, 0.1, 0, 1e-5f, 6f),
+                     x -> Ref.clamp(Ref.batchNormEval(x[0], x[1], x[2], x[3], positive(x[4]), c, h * w, 1e-5), 6));
+    }
+
     @Test
     void batchNormEvaluation() {
         int n = 2, c = 6, h = 3, w = 3;

@@ -113,7 +113,7 @@ public final class CpuBackend implements Backend {
     // ---- batch norm ----------------------------------------------------------------------------
 
     @Override
-    public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor var, Tensor invStd) {
+    public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, float eps, float cap, Tensor y, Tensor mean, Tensor var, Tensor invStd) {
         int c = x.dim(1);
         int rows = x.size() / c;
         ByteBuffer in = x.buffer();
@@ -136,18 +136,27 @@ public final class CpuBackend implements Backend {
         mean.copyFromStorage(m);
         var.copyFromStorage(v);
         invStd.copyFromStorage(inv);
-        PerChannel.affine(in, y.buffer(), rows, c, Vec.tile(scale, c), Vec.tile(offset, c));
+        PerChannel.affine(in, y.buffer(), rows, c, Vec.tile(scale, c), Vec.tile(offset, c), cap);
     }
 
     @Override
-    public void channelAffine(Tensor x, Tensor scale, Tensor shift, Tensor y) {
+    public void channelAffine(Tensor x, Tensor scale, Tensor shift, float cap, Tensor y) {
         int c = x.dim(1);
-        PerChannel.affine(x.buffer(), y.buffer(), x.size() / c, c, Vec.tile(scale.toStorageArray(), c), Vec.tile(shift.toStorageArray(), c));
+        PerChannel.affine(x.buffer(), y.buffer(), x.size() / c, c, Vec.tile(scale.toStorageArray(), c), Vec.tile(shift.toStorageArray(), c), cap);
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd, boolean batchStats,
-                                  Tensor dx, Tensor dgamma, Tensor dbeta) {
+    public void batchNormBackward(Tensor x, Tensor y, float cap, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd,
+                                  boolean batchStats, Tensor dx, Tensor dgamma, Tensor dbeta) {
+        if (cap != 0f) {
+            // The activation's mask first, then the plain backward: on JDK 17 masked vector ops
+            // (compare, blend) inside the BN loops cost more than the extra pass they save.
+            try (Tensor masked = Tensor.empty(dy.shape())) {
+                clampReluBackward(y, dy, cap, masked);
+                batchNormBackward(x, null, 0f, masked, gamma, mean, invStd, batchStats, dx, dgamma, dbeta);
+            }
+            return;
+        }
         int c = x.dim(1);
         int rows = x.size() / c;
         float[] mu = mean.toStorageArray(), is = invStd.toStorageArray(), g = gamma.toStorageArray();
@@ -189,31 +198,32 @@ public final class CpuBackend implements Backend {
     @Override
     public void globalAvgPool(Tensor x, Tensor y) {
         int n = x.dim(0), c = x.dim(1), hw = x.dim(2) * x.dim(3);
-        ByteBuffer in = x.buffer(), out = y.buffer();
+        java.nio.FloatBuffer in = x.buffer().asFloatBuffer(), out = y.buffer().asFloatBuffer();
         float inv = 1f / hw;
         Parallel.forEach(n, img -> {
-            for (int c0 = 0; c0 < c; c0 += L) {
-                VectorMask<Float> m = Vec.firstLanes(Math.min(L, c - c0));
-                FloatVector acc = FloatVector.zero(F);
-                int base = img * hw * c + c0;
-                for (int p = 0; p < hw; p++) acc = acc.add(Vec.load(in, base + p * c, m));
-                Vec.store(acc.mul(inv), out, img * c + c0, m);
+            // Masked vector access to off-heap memory is not compiled on JDK 17: work on heap copies.
+            float[] pixels = CpuConv.scratch(0, hw * c), sum = CpuConv.scratch(1, c);
+            in.get(img * hw * c, pixels, 0, hw * c);
+            java.util.Arrays.fill(sum, 0, c, 0f);
+            for (int p = 0; p < hw; p++) {
+                for (int ch = 0; ch < c; ch++) sum[ch] += pixels[p * c + ch];
             }
+            for (int ch = 0; ch < c; ch++) sum[ch] *= inv;
+            out.put(img * c, sum, 0, c);
         });
     }
 
     @Override
     public void globalAvgPoolBackward(Tensor dy, Tensor dx) {
         int n = dx.dim(0), c = dx.dim(1), hw = dx.dim(2) * dx.dim(3);
-        ByteBuffer g = dy.buffer(), out = dx.buffer();
+        java.nio.FloatBuffer g = dy.buffer().asFloatBuffer(), out = dx.buffer().asFloatBuffer();
         float inv = 1f / hw;
         Parallel.forEach(n, img -> {
-            for (int c0 = 0; c0 < c; c0 += L) {
-                VectorMask<Float> m = Vec.firstLanes(Math.min(L, c - c0));
-                FloatVector v = Vec.load(g, img * c + c0, m).mul(inv);
-                int base = img * hw * c + c0;
-                for (int p = 0; p < hw; p++) Vec.store(v, out, base + p * c, m);
-            }
+            float[] grad = CpuConv.scratch(1, c), pixels = CpuConv.scratch(0, hw * c);
+            g.get(img * c, grad, 0, c);
+            for (int ch = 0; ch < c; ch++) grad[ch] *= inv;
+            for (int p = 0; p < hw; p++) System.arraycopy(grad, 0, pixels, p * c, c);
+            out.put(img * hw * c, pixels, 0, hw * c);
         });
     }
 

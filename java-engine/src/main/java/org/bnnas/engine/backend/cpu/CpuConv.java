@@ -313,29 +313,37 @@ final class CpuConv {
         FloatVector.fromArray(F, acc, at).add(a.add(b)).intoArray(acc, at);
     }
 
-    /** Any convolution as im2col + GEMM, per group; used for the stem and general grouped convs. */
+    /**
+     * Any convolution as im2col + GEMM, per group; used for the stem and general grouped convs.
+     * Work items are images: each pads its image into a heap array, builds the column matrix
+     * there, and hands it to OpenBLAS through its own slice of an off-heap buffer.
+     */
     static final class Im2col {
         private Im2col() {}
 
-        /**
-         * Fills rows [r0, r0 + rows) of the column matrix: for output pixel r, the k x k x cig
-         * input patch of group g (zeros outside the image), in (kh, kw, channel) order.
-         */
-        static void fill(ByteBuffer in, int h, int wd, int ci, int oh, int ow, ConvSpec s, int g, int cig,
-                         int r0, int rows, ByteBuffer col) {
-            int k = s.kernel(), kg = k * k * cig;
-            for (int r = r0; r < r0 + rows; r++) {
-                int img = r / (oh * ow), pix = r % (oh * ow), y = pix / ow, xq = pix % ow;
-                int base = (r - r0) * kg;
-                for (int kh = 0; kh < k; kh++) {
-                    int ih = y * s.stride() - s.padding() + kh;
-                    for (int kw = 0; kw < k; kw++) {
-                        int iw = xq * s.stride() - s.padding() + kw;
-                        int at = base + (kh * k + kw) * cig;
-                        if (ih < 0 || ih >= h || iw < 0 || iw >= wd) {
-                            for (int j = 0; j < cig; j++) col.putFloat(4 * (at + j), 0f);
-                        } else {
-                            col.put(4 * at, in, 4 * (((img * h + ih) * wd + iw) * ci + g * cig), 4 * cig);
+        /** Geometry shared by the three passes. */
+        private record Geometry(int n, int ci, int h, int wd, int co, int oh, int ow, int k, int stride, int pad,
+                                int groups, int cig, int cog, int kg, int wp, int hp) {
+            static Geometry of(Tensor x, int co, int oh, int ow, ConvSpec s) {
+                int ci = x.dim(1), k = s.kernel();
+                return new Geometry(x.dim(0), ci, x.dim(2), x.dim(3), co, oh, ow, k, s.stride(), s.padding(), s.groups(),
+                        ci / s.groups(), co / s.groups(), k * k * (ci / s.groups()), x.dim(3) + 2 * s.padding(), x.dim(2) + 2 * s.padding());
+            }
+
+            int pixels() { return oh * ow; }
+        }
+
+        /** Column matrix of group g (pixels x kg, (kh, kw, channel) order) from the padded image xp. */
+        private static void fill(float[] xp, Geometry q, int g, float[] col) {
+            int k = q.k, cig = q.cig;
+            for (int r = 0; r < q.oh; r++) {
+                for (int c = 0; c < q.ow; c++) {
+                    int dst = (r * q.ow + c) * q.kg;
+                    for (int kh = 0; kh < k; kh++) {
+                        int src = ((r * q.stride + kh) * q.wp + c * q.stride) * q.ci + g * cig;
+                        for (int kw = 0; kw < k; kw++) {
+                            if (cig == 1) col[dst++] = xp[src + kw * q.ci];
+                            else { System.arraycopy(xp, src + kw * q.ci, col, dst, cig); dst += cig; }
                         }
                     }
                 }
@@ -343,83 +351,92 @@ final class CpuConv {
         }
 
         static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s) {
-            int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3);
-            int co = w.dim(0), oh = y.dim(2), ow = y.dim(3), groups = s.groups();
-            int cig = ci / groups, cog = co / groups, kg = s.kernel() * s.kernel() * cig;
-            int m = n * oh * ow, rb = rowBlock(m), items = (m + rb - 1) / rb;
+            Geometry q = Geometry.of(x, w.dim(0), y.dim(2), y.dim(3), s);
+            int per = q.pixels();
             ByteBuffer in = x.buffer();
             long wa = w.address(), ya = y.address();
-            try (Tensor col = Tensor.empty(items, rb * kg)) {
-                ByteBuffer cb = col.buffer();
-                long ca = col.address();
-                Parallel.forEach(items, it -> {
-                    int r0 = it * rb, rows = Math.min(rb, m - r0);
-                    ByteBuffer mine = cb.duplicate().order(Vec.NATIVE).position(4 * it * rb * kg).slice().order(Vec.NATIVE);
-                    for (int g = 0; g < groups; g++) {
-                        fill(in, h, wd, ci, oh, ow, s, g, cig, r0, rows, mine);
-                        Blas.sgemm(false, true, rows, cog, kg, 1f, ca + 4L * it * rb * kg, kg,
-                                wa + 4L * g * cog * kg, kg, 0f, ya + 4L * (r0 * co + g * cog), co);
+            try (Tensor cols = Tensor.empty(q.n, per * q.kg)) {
+                FloatBuffer cb = cols.buffer().asFloatBuffer();
+                long ca = cols.address();
+                Parallel.forEach(q.n, img -> {
+                    float[] xp = scratch(0, q.hp * q.wp * q.ci), col = scratch(1, per * q.kg);
+                    padImage(in, img, q.h, q.wd, q.ci, q.pad, q.ci, xp);
+                    for (int g = 0; g < q.groups; g++) {
+                        fill(xp, q, g, col);
+                        cb.put(img * per * q.kg, col, 0, per * q.kg);
+                        Blas.sgemm(false, true, per, q.cog, q.kg, 1f, ca + 4L * img * per * q.kg, q.kg,
+                                wa + 4L * g * q.cog * q.kg, q.kg, 0f, ya + 4L * (img * per * q.co + g * q.cog), q.co);
                     }
                 });
             }
         }
 
         static void backwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec s) {
-            int n = dx.dim(0), ci = dx.dim(1), h = dx.dim(2), wd = dx.dim(3);
-            int co = w.dim(0), oh = dy.dim(2), ow = dy.dim(3), groups = s.groups(), k = s.kernel();
-            int cig = ci / groups, cog = co / groups, kg = k * k * cig, per = oh * ow;
+            Geometry q = Geometry.of(dx, w.dim(0), dy.dim(2), dy.dim(3), s);
+            int per = q.pixels();
             long ga = dy.address(), wa = w.address();
             ByteBuffer out = dx.buffer();
-            try (Tensor dcol = Tensor.empty(n, per * kg)) {
-                ByteBuffer db = dcol.buffer();
-                long da = dcol.address();
-                Parallel.forEach(n, img -> { // whole images: the scatter below never crosses items
-                    for (int t = 0; t < h * wd * ci; t++) out.putFloat(4 * (img * h * wd * ci + t), 0f);
-                    for (int g = 0; g < groups; g++) {
-                        long dcolAt = da + 4L * img * per * kg;
-                        Blas.sgemm(false, false, per, kg, cog, 1f, ga + 4L * (img * per * co + g * cog), co,
-                                wa + 4L * g * cog * kg, kg, 0f, dcolAt, kg);
-                        for (int pix = 0; pix < per; pix++) {
-                            int y = pix / ow, xq = pix % ow;
-                            for (int kh = 0; kh < k; kh++) {
-                                int ih = y * s.stride() - s.padding() + kh;
-                                if (ih < 0 || ih >= h) continue;
-                                for (int kw = 0; kw < k; kw++) {
-                                    int iw = xq * s.stride() - s.padding() + kw;
-                                    if (iw < 0 || iw >= wd) continue;
-                                    int src = (img * per + pix) * kg + (kh * k + kw) * cig;
-                                    int dst = ((img * h + ih) * wd + iw) * ci + g * cig;
-                                    for (int j = 0; j < cig; j++) {
-                                        out.putFloat(4 * (dst + j), out.getFloat(4 * (dst + j)) + db.getFloat(4 * (src + j)));
-                                    }
-                                }
-                            }
-                        }
+            try (Tensor dcols = Tensor.empty(q.n, per * q.kg)) {
+                FloatBuffer db = dcols.buffer().asFloatBuffer();
+                long da = dcols.address();
+                Parallel.forEach(q.n, img -> {
+                    float[] gp = scratch(0, q.hp * q.wp * q.ci), dcol = scratch(1, per * q.kg);
+                    java.util.Arrays.fill(gp, 0, q.hp * q.wp * q.ci, 0f);
+                    for (int g = 0; g < q.groups; g++) {
+                        Blas.sgemm(false, false, per, q.kg, q.cog, 1f, ga + 4L * (img * per * q.co + g * q.cog), q.co,
+                                wa + 4L * g * q.cog * q.kg, q.kg, 0f, da + 4L * img * per * q.kg, q.kg);
+                        db.get(img * per * q.kg, dcol, 0, per * q.kg);
+                        scatter(dcol, q, g, gp);
                     }
+                    FloatBuffer of = out.asFloatBuffer();
+                    for (int r = 0; r < q.h; r++) of.put((img * q.h + r) * q.wd * q.ci, gp, ((r + q.pad) * q.wp + q.pad) * q.ci, q.wd * q.ci);
                 });
             }
         }
 
+        /** The adjoint of fill: adds each column entry back onto the padded image gradient. */
+        private static void scatter(float[] dcol, Geometry q, int g, float[] gp) {
+            int k = q.k, cig = q.cig;
+            for (int r = 0; r < q.oh; r++) {
+                for (int c = 0; c < q.ow; c++) {
+                    int src = (r * q.ow + c) * q.kg;
+                    for (int kh = 0; kh < k; kh++) {
+                        int dst = ((r * q.stride + kh) * q.wp + c * q.stride) * q.ci + g * cig;
+                        for (int kw = 0; kw < k; kw++) {
+                            int d = dst + kw * q.ci;
+                            for (int j = 0; j < cig; j++) gp[d + j] += dcol[src++];
+                        }
+                    }
+                }
+            }
+        }
+
+        /** Images per work item of the weight gradient; one partial per item, added in item order. */
+        private static final int IMAGES_PER_ITEM = 4;
+
         static void backwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec s) {
-            int n = x.dim(0), ci = x.dim(1), h = x.dim(2), wd = x.dim(3);
-            int co = dw.dim(0), oh = dy.dim(2), ow = dy.dim(3), groups = s.groups();
-            int cig = ci / groups, cog = co / groups, kg = s.kernel() * s.kernel() * cig;
-            int m = n * oh * ow, rb = rowBlock(m), items = (m + rb - 1) / rb;
+            Geometry q = Geometry.of(x, dw.dim(0), dy.dim(2), dy.dim(3), s);
+            int per = q.pixels(), items = (q.n + IMAGES_PER_ITEM - 1) / IMAGES_PER_ITEM;
             ByteBuffer in = x.buffer();
             long ga = dy.address();
-            try (Tensor col = Tensor.empty(items, rb * kg); Tensor partial = Tensor.empty(items, co * kg)) {
-                ByteBuffer cb = col.buffer();
-                long ca = col.address(), pa = partial.address();
+            try (Tensor cols = Tensor.empty(q.n, per * q.kg); Tensor partial = Tensor.empty(items, q.co * q.kg)) {
+                FloatBuffer cb = cols.buffer().asFloatBuffer();
+                long ca = cols.address(), pa = partial.address();
                 Parallel.forEach(items, it -> {
-                    int r0 = it * rb, rows = Math.min(rb, m - r0);
-                    ByteBuffer mine = cb.duplicate().order(Vec.NATIVE).position(4 * it * rb * kg).slice().order(Vec.NATIVE);
-                    for (int g = 0; g < groups; g++) {
-                        fill(in, h, wd, ci, oh, ow, s, g, cig, r0, rows, mine);
-                        Blas.sgemm(true, false, cog, kg, rows, 1f, ga + 4L * (r0 * co + g * cog), co,
-                                ca + 4L * it * rb * kg, kg, 0f, pa + 4L * (it * co * kg + g * cog * kg), kg);
+                    float[] xp = scratch(0, q.hp * q.wp * q.ci), col = scratch(1, per * q.kg);
+                    for (int img = it * IMAGES_PER_ITEM; img < Math.min(q.n, (it + 1) * IMAGES_PER_ITEM); img++) {
+                        padImage(in, img, q.h, q.wd, q.ci, q.pad, q.ci, xp);
+                        for (int g = 0; g < q.groups; g++) {
+                            fill(xp, q, g, col);
+                            cb.put(img * per * q.kg, col, 0, per * q.kg);
+                            // the first image of the item initialises the partial, the others add to it
+                            float beta = img == it * IMAGES_PER_ITEM ? 0f : 1f;
+                            Blas.sgemm(true, false, q.cog, q.kg, per, 1f, ga + 4L * (img * per * q.co + g * q.cog), q.co,
+                                    ca + 4L * img * per * q.kg, q.kg, beta, pa + 4L * (it * q.co * q.kg + g * q.cog * q.kg), q.kg);
+                        }
                     }
                 });
-                sumItems(partial.buffer(), items, co * kg, dw.buffer());
+                sumItems(partial.buffer(), items, q.co * q.kg, dw.buffer());
             }
         }
     }

@@ -63,6 +63,34 @@ final class PerChannel {
                 s1[q] += v * w;
             }
         });
+        return fold(part0, part1, items, p, c);
+    }
+
+    /** y = act(x * scale + shift), per channel (scale and shift are tiles; cap as in Backend). */
+    static void affine(ByteBuffer x, ByteBuffer y, int rows, int c, float[] scale, float[] shift, float cap) {
+        int n = rows * c, p = Vec.period(c), chunk = chunkFloats(p);
+        int items = (n + chunk - 1) / chunk;
+        FloatVector zero = FloatVector.zero(F), top = FloatVector.broadcast(F, cap);
+        Parallel.forEach(items, it -> {
+            int from = it * chunk, to = Math.min(n, from + chunk);
+            int full = from + (to - from) / p * p;
+            for (int j = 0; j < p; j += L) {
+                FloatVector a = FloatVector.fromArray(F, scale, j), b = FloatVector.fromArray(F, shift, j);
+                if (cap == 0f) {
+                    for (int s = from + j; s < full; s += p) Vec.store(Vec.load(x, s).fma(a, b), y, s);
+                } else {
+                    for (int s = from + j; s < full; s += p) Vec.store(Vec.load(x, s).fma(a, b).max(zero).min(top), y, s);
+                }
+            }
+            for (int i = full; i < to; i++) {
+                float v = x.getFloat(4 * i) * scale[i - full] + shift[i - full];
+                y.putFloat(4 * i, cap == 0f ? v : Math.min(Math.max(v, 0f), cap));
+            }
+        });
+    }
+
+    /** Adds per-item, per-period-position partials into per-channel totals, in item order. */
+    private static double[][] fold(float[][] part0, float[][] part1, int items, int p, int c) {
         double[][] out = new double[2][c];
         for (int it = 0; it < items; it++) {
             for (int q = 0; q < p; q++) {
@@ -71,21 +99,6 @@ final class PerChannel {
             }
         }
         return out;
-    }
-
-    /** y = x * scale + shift, per channel (scale and shift are tiles). */
-    static void affine(ByteBuffer x, ByteBuffer y, int rows, int c, float[] scale, float[] shift) {
-        int n = rows * c, p = Vec.period(c), chunk = chunkFloats(p);
-        int items = (n + chunk - 1) / chunk;
-        Parallel.forEach(items, it -> {
-            int from = it * chunk, to = Math.min(n, from + chunk);
-            int full = from + (to - from) / p * p;
-            for (int j = 0; j < p; j += L) {
-                FloatVector a = FloatVector.fromArray(F, scale, j), b = FloatVector.fromArray(F, shift, j);
-                for (int s = from + j; s < full; s += p) Vec.store(Vec.load(x, s).fma(a, b), y, s);
-            }
-            for (int i = full; i < to; i++) y.putFloat(4 * i, x.getFloat(4 * i) * scale[i - full] + shift[i - full]);
-        });
     }
 
     /** out = a * ka + b * kb + k0, per channel (tiles). */

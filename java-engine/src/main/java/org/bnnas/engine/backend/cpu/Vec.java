@@ -4,13 +4,15 @@ package org.bnnas.engine.backend.cpu;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Every CPU kernel uses this single species. On JDK 17 mixing vector shapes in one JVM, or
  * passing the species as a parameter, costs up to 10x, so it is a static final constant and no
- * other shape appears anywhere in the engine.
+ * other shape appears anywhere in the engine. Two more JDK 17 rules the kernels follow: masked
+ * loads and stores on off-heap buffers are not compiled to vector instructions (kernels work on
+ * heap copies or whole vectors instead), and a vector accumulator must be carried by a single
+ * loop level (through nested loops it is boxed on every iteration).
  */
 final class Vec {
     static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -26,19 +28,6 @@ final class Vec {
 
     static void store(FloatVector v, ByteBuffer b, int i) {
         v.intoByteBuffer(b, i << 2, NATIVE);
-    }
-
-    /** Mask of the first n lanes (n < L). */
-    static VectorMask<Float> firstLanes(int n) {
-        return F.indexInRange(0, n);
-    }
-
-    static FloatVector load(ByteBuffer b, int i, VectorMask<Float> m) {
-        return FloatVector.fromByteBuffer(F, b, i << 2, NATIVE, m);
-    }
-
-    static void store(FloatVector v, ByteBuffer b, int i, VectorMask<Float> m) {
-        v.intoByteBuffer(b, i << 2, NATIVE, m);
     }
 
     /**
