@@ -2,6 +2,7 @@
 // ReLU6, 1x1 project, BN, with a residual where stride is 1 and channels match.
 package org.bnnas.supernet;
 
+import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Conv2d;
 import org.bnnas.engine.nn.Module;
@@ -32,7 +33,19 @@ public final class MBConv extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor y = conv.forward(x);
+        Tensor y = !training && !GradMode.isEnabled() ? inference(x) : conv.forward(x);
         return residual ? Ops.add(x, y) : y;
+    }
+
+    /**
+     * The same block for evaluation without gradients, with BN, ReLU6, depthwise conv, BN, ReLU6
+     * in one fused op: the two largest activations of the block are never written out.
+     */
+    private Tensor inference(Tensor x) {
+        Conv2d depthwise = (Conv2d) conv.get(3);
+        Tensor[] before = ((BatchNorm2d) conv.get(1)).evalAffine(), after = ((BatchNorm2d) conv.get(4)).evalAffine();
+        Tensor t = conv.get(0).forward(x);
+        t = Ops.depthwiseConv2dAffine(t, before[0], before[1], 6f, depthwise.weight().data(), depthwise.stride, after[0], after[1], 6f);
+        return conv.get(7).forward(conv.get(6).forward(t));
     }
 }

@@ -47,6 +47,27 @@ class SupernetTest {
     }
 
     @Test
+    void fusedInferenceMatchesTheLayerByLayerForward() {
+        try (Supernet net = new Supernet(SearchSpace.load("bnnas-small"), 1, new Rng(0)); MemoryScope s = MemoryScope.open()) {
+            Rng rng = new Rng(5);
+            float[] x = new float[4 * 28 * 28];
+            for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
+            Tensor input = Tensor.fromArray(x, 4, 1, 28, 28);
+            net.select(ARCH).train();
+            for (int i = 0; i < 3; i++) net.forward(input); // running statistics away from their initial values
+            net.eval();
+            float[] layered = net.forward(input).toArray(); // grad mode on: the plain path
+            float[] fused;
+            try (org.bnnas.engine.autograd.GradMode.Guard g = org.bnnas.engine.autograd.GradMode.noGrad()) {
+                fused = net.forward(input).toArray();
+            }
+            for (int i = 0; i < fused.length; i++) {
+                assertEquals(layered[i], fused[i], 1e-4 * (1 + Math.abs(layered[i])), "logit " + i);
+            }
+        }
+    }
+
+    @Test
     void bnOnlyTrainsTheLastBnOfEveryOp() {
         try (Supernet net = new Supernet(SearchSpace.load("bnnas-small"), 1, new Rng(0))) {
             int trainable = net.trainOnlyLastBn().size();

@@ -36,6 +36,15 @@ public interface Backend {
     /** dw = dL/dw (overwritten, not accumulated). */
     void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec spec);
 
+    /**
+     * Inference-only fused block middle: y = act(dwconv(act(x * inScale + inShift)) * outScale +
+     * outShift), where dwconv is a depthwise convolution (groups = channels) and act clamps to
+     * [0, cap] (cap 0: none). With folded evaluation batch norms this is BN, ReLU6, depthwise
+     * conv, BN, ReLU6 in one pass over the data instead of three.
+     */
+    void depthwiseAffine(Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor w, ConvSpec spec,
+                         Tensor outScale, Tensor outShift, float outCap, Tensor y);
+
     // ---- batch norm over (N, H, W) per channel, optionally fused with a clamped ReLU ----
     // cap: 0 for no activation, +infinity for ReLU, 6 for ReLU6 (y = min(max(bn(x), 0), cap)).
 

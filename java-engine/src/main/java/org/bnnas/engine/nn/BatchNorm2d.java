@@ -65,6 +65,15 @@ public final class BatchNorm2d extends Module {
         return forward(x, 0f);
     }
 
+    /**
+     * The evaluation transform as y = x * scale + shift: {scale, shift} with
+     * scale = gamma / sqrt(running_var + eps), shift = beta - running_mean * scale.
+     */
+    public Tensor[] evalAffine() {
+        float[][] folded = Ops.foldBatchNorm(weight.data(), bias.data(), runningMean, runningVar, eps);
+        return new Tensor[] {Tensor.fromArray(folded[0], numFeatures), Tensor.fromArray(folded[1], numFeatures)};
+    }
+
     /** This BN followed by min(max(., 0), cap), fused into one op (see Ops.batchNorm2d). */
     public Tensor forward(Tensor x, float activationCap) {
         if (training) numBatchesTracked++;

@@ -125,6 +125,31 @@ public final class Ops {
         return y;
     }
 
+    /**
+     * Inference only: act(dwconv(act(x * inScale + inShift)) * outScale + outShift) in one op,
+     * act = clamp to [0, cap] (cap 0: none); w (C, 1, k, k), padding k / 2. Records no graph, so it
+     * refuses inputs that would need one.
+     */
+    public static Tensor depthwiseConv2dAffine(Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor w, int stride,
+                                               Tensor outScale, Tensor outShift, float outCap) {
+        requireRank("depthwiseConv2dAffine", "input", x, 4);
+        requireRank("depthwiseConv2dAffine", "weight", w, 4);
+        int c = x.dim(1), k = w.dim(2);
+        if (w.dim(0) != c || w.dim(1) != 1 || w.dim(3) != k) {
+            throw bad("depthwiseConv2dAffine", "weight " + w.shape() + " is not a depthwise kernel for input " + x.shape());
+        }
+        for (Tensor t : new Tensor[] {inScale, inShift, outScale, outShift}) {
+            if (t.rank() != 1 || t.dim(0) != c) throw bad("depthwiseConv2dAffine", "per-channel tensor " + t.shape() + " for input " + x.shape());
+        }
+        if (recording(x, w, inScale, inShift, outScale, outShift)) {
+            throw bad("depthwiseConv2dAffine", "inference only: call it with grad mode off or on tensors that need no gradient");
+        }
+        ConvSpec spec = new ConvSpec(k, stride, k / 2, c);
+        Tensor y = Tensor.empty(x.dim(0), c, spec.outSize(x.dim(2)), spec.outSize(x.dim(3)));
+        be().depthwiseAffine(x, inScale, inShift, inCap, w, spec, outScale, outShift, outCap, y);
+        return y;
+    }
+
     // ---- batch norm ----------------------------------------------------------------------------
 
     /**
@@ -169,19 +194,10 @@ public final class Ops {
             }
             var.close();
         } else {
-            float[] rm = runningMean.toStorageArray(), rv = runningVar.toStorageArray();
-            float[] g = gamma.toStorageArray(), b = beta.toStorageArray();
-            float[] is = new float[c], scale = new float[c], shift = new float[c];
-            for (int ch = 0; ch < c; ch++) {
-                is[ch] = (float) (1.0 / Math.sqrt(rv[ch] + (double) eps));
-                scale[ch] = g[ch] * is[ch];
-                shift[ch] = b[ch] - rm[ch] * scale[ch];
-            }
-            mean.copyFromStorage(rm);
-            invStd.copyFromStorage(is);
-            try (Tensor sc = Tensor.empty(c); Tensor sh = Tensor.empty(c)) {
-                sc.copyFromStorage(scale);
-                sh.copyFromStorage(shift);
+            float[][] folded = foldBatchNorm(gamma, beta, runningMean, runningVar, eps);
+            mean.copyFrom(runningMean);
+            invStd.copyFromStorage(folded[2]);
+            try (Tensor sc = Tensor.fromArray(folded[0], c); Tensor sh = Tensor.fromArray(folded[1], c)) {
                 be().channelAffine(x, sc, sh, cap, y);
             }
         }
@@ -199,6 +215,22 @@ public final class Ops {
             });
         }
         return y;
+    }
+
+    /**
+     * Evaluation batch norm as an affine map: {scale, shift, invStd} with invStd = 1 / sqrt(var + eps),
+     * scale = gamma * invStd, shift = beta - mean * scale.
+     */
+    public static float[][] foldBatchNorm(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps) {
+        float[] rm = mean.toStorageArray(), rv = var.toStorageArray(), g = gamma.toStorageArray(), b = beta.toStorageArray();
+        int c = rm.length;
+        float[] is = new float[c], scale = new float[c], shift = new float[c];
+        for (int ch = 0; ch < c; ch++) {
+            is[ch] = (float) (1.0 / Math.sqrt(rv[ch] + (double) eps));
+            scale[ch] = g[ch] * is[ch];
+            shift[ch] = b[ch] - rm[ch] * scale[ch];
+        }
+        return new float[][] {scale, shift, is};
     }
 
     private static void updateRunning(Tensor running, float[] batch, double m, double correction) {

@@ -84,6 +84,26 @@ class OpsTest {
         return a;
     }
 
+    @ParameterizedTest(name = "depthwiseConv2dAffine c{0} {1}x{1} k{2} s{3}")
+    @CsvSource({"20, 6, 3, 1", "16, 7, 5, 2", "3, 5, 7, 1"})
+    void depthwiseConvWithAffines(int c, int h, int k, int stride) {
+        // act(dw(act(x * s1 + b1)) * s2 + b2) against the composition of the references
+        int n = 2, oh = (h + 2 * (k / 2) - k) / stride + 1;
+        OpCheck.of("depthwiseConv2dAffine", new int[] {n, c, h, h}, new int[] {c, 1, k, k}, new int[] {c}, new int[] {c}, new int[] {c}, new int[] {c})
+                .grads(false, false, false, false, false, false).scale(3)
+                .run(t -> Ops.depthwiseConv2dAffine(t[0], t[2], t[3], 6f, t[1], stride, t[4], t[5], 6f), x -> {
+                    double[] a = Ref.clamp(affine(x[0], x[2], x[3], c, h * h), 6);
+                    double[] y = Ref.conv2d(a, x[1], n, c, h, h, c, k, stride, k / 2, c);
+                    return Ref.clamp(affine(y, x[4], x[5], c, oh * oh), 6);
+                });
+    }
+
+    private static double[] affine(double[] x, double[] scale, double[] shift, int c, int hw) {
+        double[] y = new double[x.length];
+        for (int i = 0; i < x.length; i++) y[i] = x[i] * scale[(i / hw) % c] + shift[(i / hw) % c];
+        return y;
+    }
+
     @Test
     void relu() {
         OpCheck.of("relu", new int[] {2, 5, 3, 3}).scale(3).run(t -> Ops.relu(t[0]), x -> Ref.clamp(x[0], Double.POSITIVE_INFINITY));

@@ -110,6 +110,14 @@ public final class CpuBackend implements Backend {
         CpuConv.backwardWeight(dy, x, dw, spec);
     }
 
+    @Override
+    public void depthwiseAffine(Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor w, ConvSpec spec,
+                                Tensor outScale, Tensor outShift, float outCap, Tensor y) {
+        int cp = CpuConv.roundUp(x.dim(1));
+        CpuConv.Depthwise.run(x, CpuConv.Depthwise.transposeWeight(w, cp, false), y, spec.kernel(), spec.stride(), spec.padding(),
+                CpuConv.Depthwise.Affine.of(inScale, inShift, inCap, cp), CpuConv.Depthwise.Affine.of(outScale, outShift, outCap, cp));
+    }
+
     // ---- batch norm ----------------------------------------------------------------------------
 
     @Override
@@ -385,16 +393,29 @@ public final class CpuBackend implements Backend {
     public void sgdStep(Tensor param, Tensor grad, Tensor buf, boolean firstStep, float lr, float momentum,
                         float weightDecay, boolean nesterov) {
         ByteBuffer p = param.buffer(), g = grad.buffer(), m = buf == null ? null : buf.buffer();
-        int n = param.size();
-        for (int i = 0; i < n; i++) {
-            float d = g.getFloat(4 * i) + weightDecay * p.getFloat(4 * i);
-            if (m != null) {
-                float mb = firstStep ? d : momentum * m.getFloat(4 * i) + d;
-                m.putFloat(4 * i, mb);
-                d = nesterov ? d + momentum * mb : mb;
+        FloatVector wd = FloatVector.broadcast(F, weightDecay), mu = FloatVector.broadcast(F, momentum), step = FloatVector.broadcast(F, -lr);
+        // Vector lanes and the scalar tail both use fused multiply-adds, so every element rounds alike.
+        chunks(param.size(), L, (from, to) -> {
+            int i = from;
+            for (; i + L <= to; i += L) {
+                FloatVector d = Vec.load(p, i).fma(wd, Vec.load(g, i));
+                if (m != null) {
+                    FloatVector mb = firstStep ? d : Vec.load(m, i).fma(mu, d);
+                    Vec.store(mb, m, i);
+                    d = nesterov ? mb.fma(mu, d) : mb;
+                }
+                Vec.store(d.fma(step, Vec.load(p, i)), p, i);
             }
-            p.putFloat(4 * i, p.getFloat(4 * i) - lr * d);
-        }
+            for (; i < to; i++) {
+                float d = Math.fma(p.getFloat(4 * i), weightDecay, g.getFloat(4 * i));
+                if (m != null) {
+                    float mb = firstStep ? d : Math.fma(m.getFloat(4 * i), momentum, d);
+                    m.putFloat(4 * i, mb);
+                    d = nesterov ? Math.fma(mb, momentum, d) : mb;
+                }
+                p.putFloat(4 * i, Math.fma(d, -lr, p.getFloat(4 * i)));
+            }
+        });
         param.bumpVersion();
         if (buf != null) buf.bumpVersion();
     }

@@ -147,11 +147,19 @@ final class CpuConv {
         }
 
         static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s) {
-            run(x, transposeWeight(w, roundUp(x.dim(1)), false), y, s.kernel(), s.stride(), s.padding());
+            run(x, transposeWeight(w, roundUp(x.dim(1)), false), y, s.kernel(), s.stride(), s.padding(), null, null);
         }
 
-        /** y = depthwise correlation of x with wt ([kh][kw][cp]) at the given stride and padding. */
         static void run(Tensor x, float[] wt, Tensor y, int k, int stride, int pad) {
+            run(x, wt, y, k, stride, pad, null, null);
+        }
+
+        /**
+         * y = depthwise correlation of x with wt ([kh][kw][cp]) at the given stride and padding;
+         * when given, {@code before} is applied to each input pixel (not to the zero padding) and
+         * {@code after} to each output pixel, in the heap copies the kernel works on anyway.
+         */
+        static void run(Tensor x, float[] wt, Tensor y, int k, int stride, int pad, Affine before, Affine after) {
             int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
             int oh = y.dim(2), ow = y.dim(3), cp = roundUp(c);
             int wp = wd + 2 * pad, hp = h + 2 * pad;
@@ -161,11 +169,35 @@ final class CpuConv {
                 float[] xp = scratch(0, hp * wp * cp);
                 float[] row = scratch(1, ow * cp);
                 padImage(in, img, h, wd, c, pad, cp, xp);
+                if (before != null) {
+                    for (int r = 0; r < h; r++) before.apply(xp, ((r + pad) * wp + pad) * cp, wd, cp);
+                }
                 for (int r = 0; r < oh; r++) {
                     for (int c0 = 0; c0 < cp; c0 += L) outputRow(xp, wt, taps, row, r * stride * wp * cp + c0, c0, stride * cp, cp, ow);
+                    if (after != null) after.apply(row, 0, ow, cp);
                     storeRow(row, out, (img * oh + r) * ow, ow, c, cp);
                 }
             });
+        }
+
+        /** Per-channel v = min(max(v * scale + shift, 0), cap) (cap 0: no clamp) on pixels of cp floats. */
+        record Affine(float[] scale, float[] shift, float cap) {
+            /** scale and shift padded with zeros to cp channels. */
+            static Affine of(Tensor scale, Tensor shift, float cap, int cp) {
+                return new Affine(java.util.Arrays.copyOf(scale.toStorageArray(), cp), java.util.Arrays.copyOf(shift.toStorageArray(), cp), cap);
+            }
+
+            void apply(float[] a, int from, int pixels, int cp) {
+                for (int p = 0; p < pixels; p++) {
+                    for (int c0 = 0; c0 < cp; c0 += L) applyVector(a, from + p * cp + c0, c0);
+                }
+            }
+
+            private void applyVector(float[] a, int at, int c0) {
+                FloatVector v = FloatVector.fromArray(F, a, at).fma(FloatVector.fromArray(F, scale, c0), FloatVector.fromArray(F, shift, c0));
+                if (cap != 0f) v = v.max(0f).min(cap);
+                v.intoArray(a, at);
+            }
         }
 
         /** Offset in the padded image of each tap (kh, kw), in (kh, kw) order. */
@@ -275,6 +307,7 @@ final class CpuConv {
             int[] windows = new int[oh * ow]; // where each output's window starts in the padded input
             for (int r = 0; r < oh; r++) for (int q = 0; q < ow; q++) windows[r * ow + q] = (r * wp + q) * stride * cp;
             int items = (n + IMAGES_PER_ITEM - 1) / IMAGES_PER_ITEM;
+            int band = Math.max(1, BAND_FLOATS / (ow * cp)) * ow; // whole output rows
             float[][] partial = new float[items][kk * cp];
             ByteBuffer in = x.buffer(), g = dy.buffer();
             Parallel.forEach(items, it -> {
@@ -284,8 +317,12 @@ final class CpuConv {
                     float[] gp = scratch(1, oh * ow * cp);
                     padImage(in, img, h, wd, c, pad, cp, xp);
                     padImage(g, img, oh, ow, c, 0, cp, gp);
-                    for (int t = 0; t < kk; t++) {
-                        for (int c0 = 0; c0 < cp; c0 += L) weightTap(gp, xp, windows, acc, t * cp + c0, taps[t] + c0, c0, cp);
+                    // Bands of output rows whose inputs stay in L2 while every tap sweeps them.
+                    for (int p0 = 0; p0 < oh * ow; p0 += band) {
+                        int p1 = Math.min(oh * ow, p0 + band);
+                        for (int t = 0; t < kk; t++) {
+                            for (int c0 = 0; c0 < cp; c0 += L) weightTap(gp, xp, windows, p0, p1, acc, t * cp + c0, taps[t] + c0, c0, cp);
+                        }
                     }
                 }
             });
@@ -301,10 +338,13 @@ final class CpuConv {
         }
     }
 
-    /** acc[at] += sum over all outputs p of dy[p][c0..] * x[window(p) + tap][c0..] (one flat loop, see outputRow). */
-    private static void weightTap(float[] gp, float[] xp, int[] windows, float[] acc, int at, int tap, int c0, int cp) {
+    /** Output-gradient floats per band of the depthwise weight gradient (64 KiB). */
+    private static final int BAND_FLOATS = 16384;
+
+    /** acc[at] += sum over outputs p in [from, n) of dy[p][c0..] * x[window(p) + tap][c0..] (one flat loop, see outputRow). */
+    private static void weightTap(float[] gp, float[] xp, int[] windows, int from, int n, float[] acc, int at, int tap, int c0, int cp) {
         FloatVector a = FloatVector.zero(F), b = FloatVector.zero(F);
-        int n = windows.length, p = 0;
+        int p = from;
         for (; p + 2 <= n; p += 2) { // two accumulators hide the FMA latency
             a = FloatVector.fromArray(F, gp, p * cp + c0).fma(FloatVector.fromArray(F, xp, windows[p] + tap), a);
             b = FloatVector.fromArray(F, gp, (p + 1) * cp + c0).fma(FloatVector.fromArray(F, xp, windows[p + 1] + tap), b);
