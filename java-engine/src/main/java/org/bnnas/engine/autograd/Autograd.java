@@ -39,9 +39,24 @@ public final class Autograd {
             Tensor g = t.grad();
             if (node == null || g == null) continue;
             t.setGrad(null);
+            PASSED_ON.set(null);
             node.backward(g);
-            g.close();
+            if (PASSED_ON.get() != g) g.close();
         }
+        PASSED_ON.set(null);
+    }
+
+    /** The gradient a node handed on unchanged (see passOn), which the walk must not free. */
+    private static final ThreadLocal<Tensor> PASSED_ON = new ThreadLocal<>();
+
+    /**
+     * Hands the node's own output gradient {@code g} to input {@code t} unchanged, without a copy
+     * (an identity path, such as one side of an add). At most once per node.
+     */
+    public static void passOn(Tensor t, Tensor g) {
+        if (!t.requiresGrad()) return;
+        PASSED_ON.set(g);
+        accumulate(t, g);
     }
 
     /** Tensors with a grad function reachable from root, each after every tensor that uses it. */

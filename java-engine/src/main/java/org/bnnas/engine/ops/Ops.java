@@ -52,8 +52,10 @@ public final class Ops {
         if (recording(a, b)) {
             out.setGradFn(new Node("add", a, b) {
                 @Override protected void backward(Tensor g) {
-                    if (needs(0)) Autograd.accumulate(inputs[0], g.copy());
-                    if (needs(1)) Autograd.accumulate(inputs[1], g.copy());
+                    // one side gets a copy, the other the gradient itself
+                    if (needs(0) && needs(1)) Autograd.accumulate(inputs[1], g.copy());
+                    else if (needs(1)) Autograd.passOn(inputs[1], g);
+                    if (needs(0)) Autograd.passOn(inputs[0], g);
                 }
             });
         }
