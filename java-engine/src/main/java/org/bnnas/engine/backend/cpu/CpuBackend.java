@@ -156,21 +156,17 @@ public final class CpuBackend implements Backend {
     @Override
     public void batchNormBackward(Tensor x, Tensor y, float cap, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd,
                                   boolean batchStats, Tensor dx, Tensor dgamma, Tensor dbeta) {
-        if (cap != 0f) {
-            // The activation's mask first, then the plain backward: on JDK 17 masked vector ops
-            // (compare, blend) inside the BN loops cost more than the extra pass they save.
-            try (Tensor masked = Tensor.empty(dy.shape())) {
-                clampReluBackward(y, dy, cap, masked);
-                batchNormBackward(x, null, 0f, masked, gamma, mean, invStd, batchStats, dx, dgamma, dbeta);
-            }
-            return;
-        }
         int c = x.dim(1);
         int rows = x.size() / c;
         float[] mu = mean.toStorageArray(), is = invStd.toStorageArray(), g = gamma.toStorageArray();
         boolean needSums = dgamma != null || dbeta != null || (dx != null && batchStats);
         double[][] sums = null;
-        if (needSums) {
+        Tensor masked = null; // with an activation: dy through its mask, written by the sums pass
+        if (cap != 0f) {
+            masked = Tensor.empty(dy.shape());
+            sums = PerChannel.maskedSums(dy.buffer(), y.buffer(), cap, x.buffer(), masked.buffer(), rows, c, Vec.tile(mu, c));
+            dy = masked;
+        } else if (needSums) {
             // sum(dy) and sum(dy * (x - mean)); the latter times invStd is sum(dy * xhat)
             sums = PerChannel.sums(dy.buffer(), x.buffer(), rows, c, null, Vec.tile(mu, c), false);
         }
@@ -184,7 +180,13 @@ public final class CpuBackend implements Backend {
             for (int ch = 0; ch < c; ch++) out[ch] = (float) sums[0][ch];
             dbeta.copyFromStorage(out);
         }
-        if (dx == null) return;
+        if (dx != null) combineBatchNormGradient(x, dy, dx, rows, c, mu, is, g, sums, batchStats);
+        if (masked != null) masked.close();
+    }
+
+    /** dx from the per-channel sums: the second pass of the batch-norm backward. */
+    private static void combineBatchNormGradient(Tensor x, Tensor dy, Tensor dx, int rows, int c, float[] mu, float[] is, float[] g,
+                                                 double[][] sums, boolean batchStats) {
         float[] a = new float[c], k = new float[c], c0 = new float[c];
         for (int ch = 0; ch < c; ch++) {
             double scale = (double) g[ch] * is[ch];

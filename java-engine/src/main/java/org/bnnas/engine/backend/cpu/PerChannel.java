@@ -7,6 +7,7 @@ import static org.bnnas.engine.backend.cpu.Vec.L;
 
 import java.nio.ByteBuffer;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * The flat array of rows x C floats repeats its channel pattern every P = lcm(C, L) floats, so
@@ -87,6 +88,43 @@ final class PerChannel {
                 y.putFloat(4 * i, cap == 0f ? v : Math.min(Math.max(v, 0f), cap));
             }
         });
+    }
+
+    /**
+     * The sums of {@link #sums} (a = dy masked, b = x) for the backward of BN + activation, where
+     * the masked gradient g = dy where 0 < y < cap, else 0, is also written out for the second pass.
+     */
+    static double[][] maskedSums(ByteBuffer dy, ByteBuffer y, float cap, ByteBuffer x, ByteBuffer g, int rows, int c, float[] xShift) {
+        int n = rows * c, p = Vec.period(c), chunk = chunkFloats(p);
+        int items = (n + chunk - 1) / chunk;
+        float[][] part0 = new float[items][p], part1 = new float[items][p];
+        FloatVector zero = FloatVector.zero(F), top = FloatVector.broadcast(F, cap);
+        Parallel.forEach(items, it -> {
+            int from = it * chunk, to = Math.min(n, from + chunk);
+            int full = from + (to - from) / p * p;
+            for (int j = 0; j < p; j += L) {
+                FloatVector sx = FloatVector.fromArray(F, xShift, j);
+                FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
+                for (int s = from + j; s < full; s += p) {
+                    FloatVector out = Vec.load(y, s);
+                    FloatVector v = zero.blend(Vec.load(dy, s), out.compare(VectorOperators.GT, zero).and(out.compare(VectorOperators.LT, top)));
+                    Vec.store(v, g, s);
+                    acc0 = acc0.add(v);
+                    acc1 = v.fma(Vec.load(x, s).sub(sx), acc1);
+                }
+                acc0.intoArray(part0[it], j);
+                acc1.intoArray(part1[it], j);
+            }
+            for (int i = full; i < to; i++) {
+                int q = i - full;
+                float out = y.getFloat(4 * i);
+                float v = out > 0f && out < cap ? dy.getFloat(4 * i) : 0f;
+                g.putFloat(4 * i, v);
+                part0[it][q] += v;
+                part1[it][q] += v * (x.getFloat(4 * i) - xShift[q]);
+            }
+        });
+        return fold(part0, part1, items, p, c);
     }
 
     /** Adds per-item, per-period-position partials into per-channel totals, in item order. */
