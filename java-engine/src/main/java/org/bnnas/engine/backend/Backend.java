@@ -48,22 +48,20 @@ public interface Backend {
     // ---- batch norm over (N, H, W) per channel, optionally fused with a clamped ReLU ----
     // cap: 0 for no activation, +infinity for ReLU, 6 for ReLU6 (y = min(max(bn(x), 0), cap)).
 
-    /**
-     * Training forward: per-channel batch mean and biased variance of x, then
-     * y = act((x - mean) / sqrt(var + eps) * gamma + beta). Writes mean, var (biased) and invStd.
-     */
-    void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, float eps, float cap, Tensor y, Tensor mean, Tensor var, Tensor invStd);
+    /** Per-channel mean and biased variance of x over (N, H, W). */
+    void batchNormStats(Tensor x, Tensor mean, Tensor var);
 
-    /** y = act(x * scale + shift) per channel (evaluation batch norm, folded by the caller). */
+    /** y = act(x * scale + shift) per channel: the normalisation once statistics are known. */
     void channelAffine(Tensor x, Tensor scale, Tensor shift, float cap, Tensor y);
 
     /**
-     * Backward of batch norm, and of its activation when cap is not 0 (y is then the activated
-     * output, which gives the activation's mask). With batch statistics (training) dx includes
-     * the terms through mean and variance; otherwise dx = dy * gamma * invStd. Any of dx, dgamma,
-     * dbeta may be null and is then not computed.
+     * Backward of y = act(x * scale + shift) with scale = gamma * invStd and shift = beta - mean *
+     * scale, the forward's own per-channel values (so the activation's mask is recomputed exactly
+     * from x). With batch statistics (training) dx includes the terms through mean and variance;
+     * otherwise dx = dy' * scale, dy' being dy through the activation. Any of dx, dgamma, dbeta
+     * may be null and is then not computed.
      */
-    void batchNormBackward(Tensor x, Tensor y, float cap, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd,
+    void batchNormBackward(Tensor x, Tensor dy, Tensor scale, Tensor shift, float cap, Tensor mean, Tensor invStd,
                            boolean batchStats, Tensor dx, Tensor dgamma, Tensor dbeta);
 
     // ---- pooling, linear, loss ----

@@ -182,34 +182,38 @@ public final class Ops {
             }
         }
         Tensor y = Tensor.empty(x.shape());
-        Tensor mean = Tensor.empty(c), invStd = Tensor.empty(c);
+        Tensor mean = Tensor.empty(c), invStd = Tensor.empty(c), scale = Tensor.empty(c), shift = Tensor.empty(c);
         boolean batchStats = training || runningMean == null;
         if (batchStats) {
             long count = x.size() / c;
             if (training && count <= 1) throw bad("batchNorm2d", "training needs more than one value per channel, input " + x.shape());
-            Tensor var = Tensor.empty(c);
-            be().batchNormTrain(x, gamma, beta, eps, cap, y, mean, var, invStd);
-            if (training && runningMean != null) {
-                double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;
-                updateRunning(runningMean, mean.toStorageArray(), m, 1.0);
-                updateRunning(runningVar, var.toStorageArray(), m, count / (double) (count - 1));
+            try (Tensor var = Tensor.empty(c)) {
+                be().batchNormStats(x, mean, var);
+                float[][] folded = foldBatchNorm(gamma, beta, mean, var, eps);
+                scale.copyFromStorage(folded[0]);
+                shift.copyFromStorage(folded[1]);
+                invStd.copyFromStorage(folded[2]);
+                if (training && runningMean != null) {
+                    double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;
+                    updateRunning(runningMean, mean.toStorageArray(), m, 1.0);
+                    updateRunning(runningVar, var.toStorageArray(), m, count / (double) (count - 1));
+                }
             }
-            var.close();
         } else {
             float[][] folded = foldBatchNorm(gamma, beta, runningMean, runningVar, eps);
             mean.copyFrom(runningMean);
+            scale.copyFromStorage(folded[0]);
+            shift.copyFromStorage(folded[1]);
             invStd.copyFromStorage(folded[2]);
-            try (Tensor sc = Tensor.fromArray(folded[0], c); Tensor sh = Tensor.fromArray(folded[1], c)) {
-                be().channelAffine(x, sc, sh, cap, y);
-            }
         }
+        be().channelAffine(x, scale, shift, cap, y);
         if (recording(x, gamma, beta)) {
             y.setGradFn(new Node("batchNorm2d", x, gamma, beta) {
                 @Override protected void backward(Tensor g) {
                     Tensor dx = needs(0) ? Tensor.empty(x.shape()) : null;
                     Tensor dg = needs(1) ? Tensor.empty(c) : null;
                     Tensor db = needs(2) ? Tensor.empty(c) : null;
-                    be().batchNormBackward(x, y, cap, g, gamma, mean, invStd, batchStats, dx, dg, db);
+                    be().batchNormBackward(x, g, scale, shift, cap, mean, invStd, batchStats, dx, dg, db);
                     if (dx != null) Autograd.accumulate(inputs[0], dx);
                     if (dg != null) Autograd.accumulate(inputs[1], dg);
                     if (db != null) Autograd.accumulate(inputs[2], db);
@@ -220,8 +224,9 @@ public final class Ops {
     }
 
     /**
-     * Evaluation batch norm as an affine map: {scale, shift, invStd} with invStd = 1 / sqrt(var + eps),
-     * scale = gamma * invStd, shift = beta - mean * scale.
+     * Batch norm as an affine map: {scale, shift, invStd} with invStd = 1 / sqrt(var + eps),
+     * scale = gamma * invStd, shift = beta - mean * scale, in float arithmetic (the backward
+     * recomputes the forward's pre-activation values from exactly these numbers).
      */
     public static float[][] foldBatchNorm(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps) {
         float[] rm = mean.toStorageArray(), rv = var.toStorageArray(), g = gamma.toStorageArray(), b = beta.toStorageArray();

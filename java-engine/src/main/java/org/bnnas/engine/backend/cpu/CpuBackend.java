@@ -121,7 +121,7 @@ public final class CpuBackend implements Backend {
     // ---- batch norm ----------------------------------------------------------------------------
 
     @Override
-    public void batchNormTrain(Tensor x, Tensor gamma, Tensor beta, float eps, float cap, Tensor y, Tensor mean, Tensor var, Tensor invStd) {
+    public void batchNormStats(Tensor x, Tensor mean, Tensor var) {
         int c = x.dim(1);
         int rows = x.size() / c;
         ByteBuffer in = x.buffer();
@@ -129,22 +129,14 @@ public final class CpuBackend implements Backend {
         float[] shift = new float[c];
         for (int ch = 0; ch < c; ch++) shift[ch] = in.getFloat(4 * ch);
         double[][] sums = PerChannel.sums(in, null, rows, c, Vec.tile(shift, c), null, true);
-        float[] m = new float[c], v = new float[c], inv = new float[c], scale = new float[c], offset = new float[c];
-        ByteBuffer g = gamma.buffer(), b = beta.buffer();
+        float[] m = new float[c], v = new float[c];
         for (int ch = 0; ch < c; ch++) {
             double mu = sums[0][ch] / rows;
-            double variance = Math.max(0.0, sums[1][ch] / rows - mu * mu);
-            double is = 1.0 / Math.sqrt(variance + eps);
             m[ch] = (float) (mu + shift[ch]);
-            v[ch] = (float) variance;
-            inv[ch] = (float) is;
-            scale[ch] = (float) (g.getFloat(4 * ch) * is);
-            offset[ch] = (float) (b.getFloat(4 * ch) - (mu + shift[ch]) * g.getFloat(4 * ch) * is);
+            v[ch] = (float) Math.max(0.0, sums[1][ch] / rows - mu * mu);
         }
         mean.copyFromStorage(m);
         var.copyFromStorage(v);
-        invStd.copyFromStorage(inv);
-        PerChannel.affine(in, y.buffer(), rows, c, Vec.tile(scale, c), Vec.tile(offset, c), cap);
     }
 
     @Override
@@ -154,21 +146,17 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor y, float cap, Tensor dy, Tensor gamma, Tensor mean, Tensor invStd,
+    public void batchNormBackward(Tensor x, Tensor dy, Tensor scale, Tensor shift, float cap, Tensor mean, Tensor invStd,
                                   boolean batchStats, Tensor dx, Tensor dgamma, Tensor dbeta) {
         int c = x.dim(1);
         int rows = x.size() / c;
-        float[] mu = mean.toStorageArray(), is = invStd.toStorageArray(), g = gamma.toStorageArray();
-        boolean needSums = dgamma != null || dbeta != null || (dx != null && batchStats);
+        float[] mu = mean.toStorageArray(), is = invStd.toStorageArray(), a = scale.toStorageArray();
+        // The activation's mask, where there is one, comes from x * scale + shift (see PerChannel).
+        PerChannel.Mask mask = cap == 0f ? null : new PerChannel.Mask(Vec.tile(a, c), Vec.tile(shift.toStorageArray(), c), cap);
         double[][] sums = null;
-        Tensor masked = null; // with an activation: dy through its mask, written by the sums pass
-        if (cap != 0f) {
-            masked = Tensor.empty(dy.shape());
-            sums = PerChannel.maskedSums(dy.buffer(), y.buffer(), cap, x.buffer(), masked.buffer(), rows, c, Vec.tile(mu, c));
-            dy = masked;
-        } else if (needSums) {
-            // sum(dy) and sum(dy * (x - mean)); the latter times invStd is sum(dy * xhat)
-            sums = PerChannel.sums(dy.buffer(), x.buffer(), rows, c, null, Vec.tile(mu, c), false);
+        if (dgamma != null || dbeta != null || (dx != null && batchStats)) {
+            // sum(dy') and sum(dy' * (x - mean)); the latter times invStd is sum(dy' * xhat)
+            sums = PerChannel.gradientSums(dy.buffer(), x.buffer(), rows, c, Vec.tile(mu, c), mask);
         }
         if (dgamma != null) {
             float[] out = new float[c];
@@ -180,27 +168,19 @@ public final class CpuBackend implements Backend {
             for (int ch = 0; ch < c; ch++) out[ch] = (float) sums[0][ch];
             dbeta.copyFromStorage(out);
         }
-        if (dx != null) combineBatchNormGradient(x, dy, dx, rows, c, mu, is, g, sums, batchStats);
-        if (masked != null) masked.close();
-    }
-
-    /** dx from the per-channel sums: the second pass of the batch-norm backward. */
-    private static void combineBatchNormGradient(Tensor x, Tensor dy, Tensor dx, int rows, int c, float[] mu, float[] is, float[] g,
-                                                 double[][] sums, boolean batchStats) {
-        float[] a = new float[c], k = new float[c], c0 = new float[c];
-        for (int ch = 0; ch < c; ch++) {
-            double scale = (double) g[ch] * is[ch];
-            a[ch] = (float) scale;
-            if (batchStats) {
-                // dx = scale * (dy - mean(dy) - xhat * mean(dy * xhat)), xhat = (x - mu) * is
+        if (dx == null) return;
+        float[] k = new float[c], c0 = new float[c];
+        if (batchStats) {
+            for (int ch = 0; ch < c; ch++) {
+                // dx = scale * (dy' - mean(dy') - xhat * mean(dy' * xhat)), xhat = (x - mu) * is
                 double meanDy = sums[0][ch] / rows;
                 double meanDyXhat = sums[1][ch] * is[ch] / rows;
-                double kk = -scale * meanDyXhat * is[ch];
+                double kk = -(double) a[ch] * meanDyXhat * is[ch];
                 k[ch] = (float) kk;
-                c0[ch] = (float) (-scale * meanDy - kk * mu[ch]);
+                c0[ch] = (float) (-(double) a[ch] * meanDy - kk * mu[ch]);
             }
         }
-        PerChannel.linearCombination(dy.buffer(), x.buffer(), dx.buffer(), rows, c, Vec.tile(a, c), Vec.tile(k, c), Vec.tile(c0, c));
+        PerChannel.linearCombination(dy.buffer(), x.buffer(), dx.buffer(), rows, c, Vec.tile(a, c), Vec.tile(k, c), Vec.tile(c0, c), mask);
     }
 
     // ---- pooling, linear, loss -----------------------------------------------------------------

@@ -83,45 +83,56 @@ final class PerChannel {
                     for (int s = from + j; s < full; s += p) Vec.store(Vec.load(x, s).fma(a, b).max(zero).min(top), y, s);
                 }
             }
-            for (int i = full; i < to; i++) {
-                float v = x.getFloat(4 * i) * scale[i - full] + shift[i - full];
+            for (int i = full; i < to; i++) { // the same fused multiply-add as the vector lanes
+                float v = Math.fma(x.getFloat(4 * i), scale[i - full], shift[i - full]);
                 y.putFloat(4 * i, cap == 0f ? v : Math.min(Math.max(v, 0f), cap));
             }
         });
     }
 
     /**
-     * The sums of {@link #sums} (a = dy masked, b = x) for the backward of BN + activation, where
-     * the masked gradient g = dy where 0 < y < cap, else 0, is also written out for the second pass.
+     * The derivative of a clamped ReLU after an affine map: 1 where 0 < x * scale + shift < cap,
+     * else 0. The pre-activation value is recomputed with the same fused multiply-add as the
+     * forward ({@link #affine}), so the mask is bit-for-bit the forward's.
      */
-    static double[][] maskedSums(ByteBuffer dy, ByteBuffer y, float cap, ByteBuffer x, ByteBuffer g, int rows, int c, float[] xShift) {
+    record Mask(float[] scale, float[] shift, float cap) {
+        float apply(float g, float x, int q) {
+            float z = Math.fma(x, scale[q], shift[q]);
+            return z > 0f && z < cap ? g : 0f;
+        }
+    }
+
+    /**
+     * Per-channel s0 = sum(g) and s1 = sum(g * (x - xShift)), where g = dy, or dy through the
+     * activation's mask when one is given.
+     */
+    static double[][] gradientSums(ByteBuffer dy, ByteBuffer x, int rows, int c, float[] xShift, Mask mask) {
+        if (mask == null) return sums(dy, x, rows, c, null, xShift, false);
         int n = rows * c, p = Vec.period(c), chunk = chunkFloats(p);
         int items = (n + chunk - 1) / chunk;
         float[][] part0 = new float[items][p], part1 = new float[items][p];
-        FloatVector zero = FloatVector.zero(F), top = FloatVector.broadcast(F, cap);
+        FloatVector zero = FloatVector.zero(F), top = FloatVector.broadcast(F, mask.cap());
         Parallel.forEach(items, it -> {
             int from = it * chunk, to = Math.min(n, from + chunk);
             int full = from + (to - from) / p * p;
             for (int j = 0; j < p; j += L) {
                 FloatVector sx = FloatVector.fromArray(F, xShift, j);
+                FloatVector a = FloatVector.fromArray(F, mask.scale(), j), b = FloatVector.fromArray(F, mask.shift(), j);
                 FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
                 for (int s = from + j; s < full; s += p) {
-                    FloatVector out = Vec.load(y, s);
-                    FloatVector v = zero.blend(Vec.load(dy, s), out.compare(VectorOperators.GT, zero).and(out.compare(VectorOperators.LT, top)));
-                    Vec.store(v, g, s);
-                    acc0 = acc0.add(v);
-                    acc1 = v.fma(Vec.load(x, s).sub(sx), acc1);
+                    FloatVector xv = Vec.load(x, s), z = xv.fma(a, b);
+                    FloatVector g = zero.blend(Vec.load(dy, s), z.compare(VectorOperators.GT, zero).and(z.compare(VectorOperators.LT, top)));
+                    acc0 = acc0.add(g);
+                    acc1 = g.fma(xv.sub(sx), acc1);
                 }
                 acc0.intoArray(part0[it], j);
                 acc1.intoArray(part1[it], j);
             }
             for (int i = full; i < to; i++) {
                 int q = i - full;
-                float out = y.getFloat(4 * i);
-                float v = out > 0f && out < cap ? dy.getFloat(4 * i) : 0f;
-                g.putFloat(4 * i, v);
-                part0[it][q] += v;
-                part1[it][q] += v * (x.getFloat(4 * i) - xShift[q]);
+                float xv = x.getFloat(4 * i), g = mask.apply(dy.getFloat(4 * i), xv, q);
+                part0[it][q] += g;
+                part1[it][q] += g * (xv - xShift[q]);
             }
         });
         return fold(part0, part1, items, p, c);
@@ -139,22 +150,35 @@ final class PerChannel {
         return out;
     }
 
-    /** out = a * ka + b * kb + k0, per channel (tiles). */
-    static void linearCombination(ByteBuffer a, ByteBuffer b, ByteBuffer out, int rows, int c, float[] ka, float[] kb, float[] k0) {
+    /**
+     * out = g * ka + x * kb + k0, per channel (tiles), where g = dy, or dy through the activation's
+     * mask when one is given.
+     */
+    static void linearCombination(ByteBuffer dy, ByteBuffer x, ByteBuffer out, int rows, int c, float[] ka, float[] kb, float[] k0, Mask mask) {
         int n = rows * c, p = Vec.period(c), chunk = chunkFloats(p);
         int items = (n + chunk - 1) / chunk;
+        FloatVector zero = FloatVector.zero(F), top = FloatVector.broadcast(F, mask == null ? 0f : mask.cap());
         Parallel.forEach(items, it -> {
             int from = it * chunk, to = Math.min(n, from + chunk);
             int full = from + (to - from) / p * p;
             for (int j = 0; j < p; j += L) {
                 FloatVector va = FloatVector.fromArray(F, ka, j), vb = FloatVector.fromArray(F, kb, j), v0 = FloatVector.fromArray(F, k0, j);
-                for (int s = from + j; s < full; s += p) {
-                    Vec.store(Vec.load(a, s).fma(va, Vec.load(b, s).fma(vb, v0)), out, s);
+                if (mask == null) {
+                    for (int s = from + j; s < full; s += p) Vec.store(Vec.load(dy, s).fma(va, Vec.load(x, s).fma(vb, v0)), out, s);
+                } else {
+                    FloatVector a = FloatVector.fromArray(F, mask.scale(), j), b = FloatVector.fromArray(F, mask.shift(), j);
+                    for (int s = from + j; s < full; s += p) {
+                        FloatVector xv = Vec.load(x, s), z = xv.fma(a, b);
+                        FloatVector g = zero.blend(Vec.load(dy, s), z.compare(VectorOperators.GT, zero).and(z.compare(VectorOperators.LT, top)));
+                        Vec.store(g.fma(va, xv.fma(vb, v0)), out, s);
+                    }
                 }
             }
             for (int i = full; i < to; i++) {
                 int q = i - full;
-                out.putFloat(4 * i, a.getFloat(4 * i) * ka[q] + (b.getFloat(4 * i) * kb[q] + k0[q]));
+                float xv = x.getFloat(4 * i), g = dy.getFloat(4 * i);
+                if (mask != null) g = mask.apply(g, xv, q);
+                out.putFloat(4 * i, Math.fma(g, ka[q], Math.fma(xv, kb[q], k0[q])));
             }
         });
     }
