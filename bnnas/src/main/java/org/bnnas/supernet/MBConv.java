@@ -33,8 +33,18 @@ public final class MBConv extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor y = !training && !GradMode.isEnabled() ? inference(x) : conv.forward(x);
+        Tensor y = !training && !GradMode.isEnabled() ? inference(x) : layers(x);
         return residual ? Ops.add(x, y) : y;
+    }
+
+    /**
+     * conv.forward(x), with the first BN, its ReLU6 and the depthwise conv run as one op so that
+     * the block's largest activation is never written out.
+     */
+    private Tensor layers(Tensor x) {
+        Tensor t = ((BatchNorm2d) conv.get(1)).forwardIntoDepthwise(conv.get(0).forward(x), 6f, (Conv2d) conv.get(3));
+        t = ((BatchNorm2d) conv.get(4)).forward(t, 6f);
+        return conv.get(7).forward(conv.get(6).forward(t));
     }
 
     /**

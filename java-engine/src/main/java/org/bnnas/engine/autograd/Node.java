@@ -18,8 +18,13 @@ public abstract class Node {
         this.inputs = inputs;
     }
 
+    /** Input {@code i}, as recorded. */
+    public Tensor input(int i) {
+        return inputs[i];
+    }
+
     /** Whether input {@code i} needs a gradient. */
-    protected boolean needs(int i) {
+    public boolean needs(int i) {
         return inputs[i] != null && inputs[i].requiresGrad();
     }
 

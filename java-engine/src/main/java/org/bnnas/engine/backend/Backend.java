@@ -37,13 +37,17 @@ public interface Backend {
     void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec spec);
 
     /**
-     * Inference-only fused block middle: y = act(dwconv(act(x * inScale + inShift)) * outScale +
-     * outShift), where dwconv is a depthwise convolution (groups = channels) and act clamps to
-     * [0, cap] (cap 0: none). With folded evaluation batch norms this is BN, ReLU6, depthwise
-     * conv, BN, ReLU6 in one pass over the data instead of three.
+     * Depthwise convolution (groups = channels) of an input that first goes through a per-channel
+     * affine map and activation: y = act(dwconv(act(x * inScale + inShift)) * outScale + outShift),
+     * act clamping to [0, cap] (cap 0: none). outScale and outShift may be null (no output map).
+     * With batch norms this is BN, ReLU6, depthwise conv (training: the normalised activation is
+     * never written out), or, in evaluation, BN, ReLU6, depthwise conv, BN, ReLU6 in one pass.
      */
     void depthwiseAffine(Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor w, ConvSpec spec,
                          Tensor outScale, Tensor outShift, float outCap, Tensor y);
+
+    /** The weight gradient of depthwiseAffine without an output map: dw = dL/dw (overwritten). */
+    void depthwiseAffineBackwardWeight(Tensor dy, Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor dw, ConvSpec spec);
 
     // ---- batch norm over (N, H, W) per channel, optionally fused with a clamped ReLU ----
     // cap: 0 for no activation, +infinity for ReLU, 6 for ReLU6 (y = min(max(bn(x), 0), cap)).

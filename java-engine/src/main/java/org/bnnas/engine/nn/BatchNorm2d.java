@@ -74,6 +74,20 @@ public final class BatchNorm2d extends Module {
         return new Tensor[] {Tensor.fromArray(folded[0], numFeatures), Tensor.fromArray(folded[1], numFeatures)};
     }
 
+    /**
+     * This BN, min(max(., 0), cap) and the depthwise convolution {@code depthwise} as one op
+     * (see Ops.batchNormDepthwise): the activation between them is never written out.
+     */
+    public Tensor forwardIntoDepthwise(Tensor x, float activationCap, Conv2d depthwise) {
+        if (depthwise.groups != depthwise.inChannels || depthwise.padding != depthwise.kernel / 2) {
+            throw new IllegalArgumentException("forwardIntoDepthwise: " + depthwise.inChannels + " -> " + depthwise.outChannels
+                    + " conv with groups " + depthwise.groups + " and padding " + depthwise.padding + " is not a same-padded depthwise conv");
+        }
+        if (training) numBatchesTracked++;
+        return Ops.batchNormDepthwise(x, weight.data(), bias.data(), runningMean, runningVar, training, momentum, numBatchesTracked, eps,
+                activationCap, depthwise.weight().data(), depthwise.stride);
+    }
+
     /** This BN followed by min(max(., 0), cap), fused into one op (see Ops.batchNorm2d). */
     public Tensor forward(Tensor x, float activationCap) {
         if (training) numBatchesTracked++;

@@ -174,25 +174,95 @@ public final class Ops {
     public static Tensor batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                      boolean training, Double momentum, long numBatchesTracked, float eps, float cap) {
         requireRank("batchNorm2d", "input", x, 4);
-        if (!(cap >= 0f)) throw bad("batchNorm2d", "activation cap must be 0 (none) or positive, got " + cap);
+        Normalisation st = normalisation("batchNorm2d", x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, cap);
+        Tensor y = Tensor.empty(x.shape());
+        be().channelAffine(x, st.scale, st.shift, cap, y);
+        if (recording(x, gamma, beta)) {
+            y.setGradFn(new Node("batchNorm2d", x, gamma, beta) {
+                @Override protected void backward(Tensor g) {
+                    st.backward(this, x, g, cap);
+                }
+            });
+        }
+        return y;
+    }
+
+    /**
+     * Batch norm, a clamped ReLU (cap as in batchNorm2d) and a depthwise convolution (w (C, 1, k, k),
+     * padding k / 2) as one op: the normalised activation, the block's largest tensor, is never
+     * written out; its backward recomputes it from x. Equal to
+     * conv2d(batchNorm2d(x, ..., cap), w, stride, k / 2, C) up to rounding.
+     */
+    public static Tensor batchNormDepthwise(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                            boolean training, Double momentum, long numBatchesTracked, float eps, float cap,
+                                            Tensor w, int stride) {
+        requireRank("batchNormDepthwise", "input", x, 4);
+        requireRank("batchNormDepthwise", "weight", w, 4);
+        int c = x.dim(1), k = w.dim(2);
+        if (w.dim(0) != c || w.dim(1) != 1 || w.dim(3) != k) {
+            throw bad("batchNormDepthwise", "weight " + w.shape() + " is not a depthwise kernel for input " + x.shape());
+        }
+        Normalisation st = normalisation("batchNormDepthwise", x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, cap);
+        ConvSpec spec = new ConvSpec(k, stride, k / 2, c);
+        Tensor y = Tensor.empty(x.dim(0), c, spec.outSize(x.dim(2)), spec.outSize(x.dim(3)));
+        be().depthwiseAffine(x, st.scale, st.shift, cap, w, spec, null, null, 0f, y);
+        if (recording(x, gamma, beta, w)) {
+            y.setGradFn(new Node("batchNormDepthwise", x, gamma, beta, w) {
+                @Override protected void backward(Tensor g) {
+                    if (needs(3)) {
+                        Tensor dw = Tensor.empty(w.shape());
+                        be().depthwiseAffineBackwardWeight(g, x, st.scale, st.shift, cap, dw, spec);
+                        Autograd.accumulate(inputs[3], dw);
+                    }
+                    if (needs(0) || needs(1) || needs(2)) {
+                        try (Tensor activated = Tensor.empty(x.shape())) { // the gradient of the normalised activation
+                            be().conv2dBackwardData(g, w, activated, spec);
+                            st.backward(this, x, activated, cap);
+                        }
+                    }
+                }
+            });
+        }
+        return y;
+    }
+
+    /** The per-channel quantities of one batch-norm application, kept for its backward. */
+    private record Normalisation(Tensor mean, Tensor invStd, Tensor scale, Tensor shift, boolean batchStats) {
+        /** Gradients for inputs 0-2 of {@code node} (x, gamma, beta) from dy, the gradient of act(x * scale + shift). */
+        void backward(Node node, Tensor x, Tensor dy, float cap) {
+            int c = x.dim(1);
+            Tensor dx = node.needs(0) ? Tensor.empty(x.shape()) : null;
+            Tensor dg = node.needs(1) ? Tensor.empty(c) : null;
+            Tensor db = node.needs(2) ? Tensor.empty(c) : null;
+            be().batchNormBackward(x, dy, scale, shift, cap, mean, invStd, batchStats, dx, dg, db);
+            if (dx != null) Autograd.accumulate(node.input(0), dx);
+            if (dg != null) Autograd.accumulate(node.input(1), dg);
+            if (db != null) Autograd.accumulate(node.input(2), db);
+        }
+    }
+
+    /**
+     * Statistics (batch or running), the running-statistics update, and the folded scale and shift
+     * of a batch norm; see batchNorm2d for the semantics.
+     */
+    private static Normalisation normalisation(String op, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                               boolean training, Double momentum, long numBatchesTracked, float eps, float cap) {
+        if (!(cap >= 0f)) throw bad(op, "activation cap must be 0 (none) or positive, got " + cap);
         int c = x.dim(1);
         for (Tensor t : new Tensor[] {gamma, beta, runningMean, runningVar}) {
             if (t != null && (t.rank() != 1 || t.dim(0) != c)) {
-                throw bad("batchNorm2d", "per-channel tensor " + t.shape() + " does not match input " + x.shape() + " (" + c + " channels)");
+                throw bad(op, "per-channel tensor " + t.shape() + " does not match input " + x.shape() + " (" + c + " channels)");
             }
         }
-        Tensor y = Tensor.empty(x.shape());
         Tensor mean = Tensor.empty(c), invStd = Tensor.empty(c), scale = Tensor.empty(c), shift = Tensor.empty(c);
         boolean batchStats = training || runningMean == null;
+        float[][] folded;
         if (batchStats) {
             long count = x.size() / c;
-            if (training && count <= 1) throw bad("batchNorm2d", "training needs more than one value per channel, input " + x.shape());
+            if (training && count <= 1) throw bad(op, "training needs more than one value per channel, input " + x.shape());
             try (Tensor var = Tensor.empty(c)) {
                 be().batchNormStats(x, mean, var);
-                float[][] folded = foldBatchNorm(gamma, beta, mean, var, eps);
-                scale.copyFromStorage(folded[0]);
-                shift.copyFromStorage(folded[1]);
-                invStd.copyFromStorage(folded[2]);
+                folded = foldBatchNorm(gamma, beta, mean, var, eps);
                 if (training && runningMean != null) {
                     double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;
                     updateRunning(runningMean, mean.toStorageArray(), m, 1.0);
@@ -200,27 +270,13 @@ public final class Ops {
                 }
             }
         } else {
-            float[][] folded = foldBatchNorm(gamma, beta, runningMean, runningVar, eps);
+            folded = foldBatchNorm(gamma, beta, runningMean, runningVar, eps);
             mean.copyFrom(runningMean);
-            scale.copyFromStorage(folded[0]);
-            shift.copyFromStorage(folded[1]);
-            invStd.copyFromStorage(folded[2]);
         }
-        be().channelAffine(x, scale, shift, cap, y);
-        if (recording(x, gamma, beta)) {
-            y.setGradFn(new Node("batchNorm2d", x, gamma, beta) {
-                @Override protected void backward(Tensor g) {
-                    Tensor dx = needs(0) ? Tensor.empty(x.shape()) : null;
-                    Tensor dg = needs(1) ? Tensor.empty(c) : null;
-                    Tensor db = needs(2) ? Tensor.empty(c) : null;
-                    be().batchNormBackward(x, g, scale, shift, cap, mean, invStd, batchStats, dx, dg, db);
-                    if (dx != null) Autograd.accumulate(inputs[0], dx);
-                    if (dg != null) Autograd.accumulate(inputs[1], dg);
-                    if (db != null) Autograd.accumulate(inputs[2], db);
-                }
-            });
-        }
-        return y;
+        scale.copyFromStorage(folded[0]);
+        shift.copyFromStorage(folded[1]);
+        invStd.copyFromStorage(folded[2]);
+        return new Normalisation(mean, invStd, scale, shift, batchStats);
     }
 
     /**

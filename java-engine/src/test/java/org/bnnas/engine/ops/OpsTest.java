@@ -98,6 +98,15 @@ class OpsTest {
                 });
     }
 
+    @ParameterizedTest(name = "batchNormDepthwise n{0} c{1} {2}x{2} k{3} s{4}")
+    @CsvSource({"2, 20, 6, 3, 1", "3, 16, 7, 5, 2", "1, 3, 5, 7, 1"})
+    void batchNormReluDepthwise(int n, int c, int h, int k, int stride) {
+        // conv(relu6(bn(x))) with every gradient: x, gamma, beta and the depthwise weight
+        OpCheck.of("batchNormDepthwise", new int[] {n, c, h, h}, new int[] {c}, new int[] {c}, new int[] {c, 1, k, k}).scale(3)
+                .run(t -> Ops.batchNormDepthwise(t[0], t[1], t[2], null, null, true, 0.1, 1, 1e-5f, 6f, t[3], stride),
+                     x -> Ref.conv2d(Ref.clamp(Ref.batchNormTrain(x[0], x[1], x[2], n, c, h * h, 1e-5), 6), x[3], n, c, h, h, c, k, stride, k / 2, c));
+    }
+
     private static double[] affine(double[] x, double[] scale, double[] shift, int c, int hw) {
         double[] y = new double[x.length];
         for (int i = 0; i < x.length; i++) y[i] = x[i] * scale[(i / hw) % c] + shift[(i / hw) % c];

@@ -118,6 +118,11 @@ public final class CpuBackend implements Backend {
                 CpuConv.Depthwise.Affine.of(inScale, inShift, inCap, cp), CpuConv.Depthwise.Affine.of(outScale, outShift, outCap, cp));
     }
 
+    @Override
+    public void depthwiseAffineBackwardWeight(Tensor dy, Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor dw, ConvSpec spec) {
+        CpuConv.Depthwise.backwardWeight(dy, x, CpuConv.Depthwise.Affine.of(inScale, inShift, inCap, CpuConv.roundUp(x.dim(1))), dw, spec);
+    }
+
     // ---- batch norm ----------------------------------------------------------------------------
 
     @Override

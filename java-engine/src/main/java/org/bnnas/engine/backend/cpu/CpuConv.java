@@ -182,8 +182,9 @@ final class CpuConv {
 
         /** Per-channel v = min(max(v * scale + shift, 0), cap) (cap 0: no clamp) on pixels of cp floats. */
         record Affine(float[] scale, float[] shift, float cap) {
-            /** scale and shift padded with zeros to cp channels. */
+            /** scale and shift padded with zeros to cp channels; null when scale is null (no transform). */
             static Affine of(Tensor scale, Tensor shift, float cap, int cp) {
+                if (scale == null) return null;
                 return new Affine(java.util.Arrays.copyOf(scale.toStorageArray(), cp), java.util.Arrays.copyOf(shift.toStorageArray(), cp), cap);
             }
 
@@ -299,6 +300,11 @@ final class CpuConv {
         private static final int IMAGES_PER_ITEM = 4;
 
         static void backwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec s) {
+            backwardWeight(dy, x, null, dw, s);
+        }
+
+        /** The weight gradient; {@code before}, when given, is applied to the input first (as in run). */
+        static void backwardWeight(Tensor dy, Tensor x, Affine before, Tensor dw, ConvSpec s) {
             int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
             int k = s.kernel(), stride = s.stride(), pad = s.padding();
             int oh = dy.dim(2), ow = dy.dim(3), cp = roundUp(c), kk = k * k;
@@ -316,6 +322,9 @@ final class CpuConv {
                     float[] xp = scratch(0, hp * wp * cp);
                     float[] gp = scratch(1, oh * ow * cp);
                     padImage(in, img, h, wd, c, pad, cp, xp);
+                    if (before != null) {
+                        for (int r = 0; r < h; r++) before.apply(xp, ((r + pad) * wp + pad) * cp, wd, cp);
+                    }
                     padImage(g, img, oh, ow, c, 0, cp, gp);
                     // Bands of output rows whose inputs stay in L2 while every tap sweeps them.
                     for (int p0 = 0; p0 < oh * ow; p0 += band) {
