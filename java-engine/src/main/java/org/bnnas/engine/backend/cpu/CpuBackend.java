@@ -285,31 +285,26 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void concatChannels(Tensor[] xs, Tensor y) {
-        int c = y.dim(1), rows = y.size() / c;
-        ByteBuffer out = y.buffer();
-        Parallel.forEach((rows + 255) / 256, blk -> {
-            for (int r = blk * 256; r < Math.min(rows, blk * 256 + 256); r++) {
-                int at = 0;
-                for (Tensor x : xs) {
-                    int cx = x.dim(1);
-                    out.put(4 * (r * c + at), x.buffer(), 4 * r * cx, 4 * cx);
-                    at += cx;
-                }
-            }
-        });
+        moveChannelBlocks(y, xs, true);
     }
 
     @Override
     public void splitChannels(Tensor x, Tensor[] ys) {
-        int c = x.dim(1), rows = x.size() / c;
-        ByteBuffer in = x.buffer();
+        moveChannelBlocks(x, ys, false);
+    }
+
+    /** Copies each part's channels into its block of whole's channels (gather) or back out of it. */
+    private static void moveChannelBlocks(Tensor whole, Tensor[] parts, boolean gather) {
+        int c = whole.dim(1), rows = whole.size() / c;
+        ByteBuffer w = whole.buffer();
         Parallel.forEach((rows + 255) / 256, blk -> {
             for (int r = blk * 256; r < Math.min(rows, blk * 256 + 256); r++) {
                 int at = 0;
-                for (Tensor y : ys) {
-                    int cy = y.dim(1);
-                    y.buffer().put(4 * r * cy, in, 4 * (r * c + at), 4 * cy);
-                    at += cy;
+                for (Tensor part : parts) {
+                    int cp = part.dim(1);
+                    if (gather) w.put(4 * (r * c + at), part.buffer(), 4 * r * cp, 4 * cp);
+                    else part.buffer().put(4 * r * cp, w, 4 * (r * c + at), 4 * cp);
+                    at += cp;
                 }
             }
         });
