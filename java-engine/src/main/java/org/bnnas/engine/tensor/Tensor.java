@@ -269,13 +269,6 @@ public final class Tensor implements AutoCloseable {
         return t;
     }
 
-    /** Same storage contents under another shape of equal size (a copy; rank-4 layout rules apply). */
-    public Tensor reshapeCopy(int... dims) {
-        Shape s = Shape.of(dims);
-        if (s.numel() != shape.numel()) throw new IllegalArgumentException("reshape: " + shape + " to " + s);
-        return fromArray(toArray(), dims);
-    }
-
     @Override
     public String toString() {
         return "Tensor" + shape + (requiresGrad ? " requiresGrad" : "");
