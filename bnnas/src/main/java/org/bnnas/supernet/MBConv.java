@@ -42,12 +42,9 @@ public final class MBConv extends Module {
      * the block's largest activation is never written out.
      */
     private Tensor layers(Tensor x) {
-        // each conv computes its output's statistics for the training batch norm after it
-        Conv2d expand = (Conv2d) conv.get(0), project = (Conv2d) conv.get(6);
-        Tensor t = ((BatchNorm2d) conv.get(1)).forwardIntoDepthwise(training ? expand.forwardWithStatistics(x) : expand.forward(x), 6f, (Conv2d) conv.get(3));
+        Tensor t = ((BatchNorm2d) conv.get(1)).forwardIntoDepthwise(conv.get(0).forward(x), 6f, (Conv2d) conv.get(3));
         t = ((BatchNorm2d) conv.get(4)).forward(t, 6f);
-        t = training ? project.forwardWithStatistics(t) : project.forward(t);
-        return conv.get(7).forward(t);
+        return conv.get(7).forward(conv.get(6).forward(t));
     }
 
     /**

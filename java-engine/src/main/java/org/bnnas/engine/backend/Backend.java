@@ -29,11 +29,7 @@ public interface Backend {
     void clampReluBackward(Tensor y, Tensor dy, float cap, Tensor dx);
 
     // ---- convolution: x (N, Ci, H, W), w (Co, Ci/groups, k, k), y (N, Co, OH, OW) ----
-    /**
-     * y = conv(x, w). When mean and var are not null they receive the per-channel mean and
-     * biased variance of y (what a following batch norm needs), computed while y is in cache.
-     */
-    void conv2d(Tensor x, Tensor w, Tensor y, ConvSpec spec, Tensor mean, Tensor var);
+    void conv2d(Tensor x, Tensor w, Tensor y, ConvSpec spec);
 
     void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec spec);
 
@@ -46,10 +42,9 @@ public interface Backend {
      * act clamping to [0, cap] (cap 0: none). outScale and outShift may be null (no output map).
      * With batch norms this is BN, ReLU6, depthwise conv (training: the normalised activation is
      * never written out), or, in evaluation, BN, ReLU6, depthwise conv, BN, ReLU6 in one pass.
-     * mean and var, when not null, receive y's per-channel statistics as in conv2d.
      */
     void depthwiseAffine(Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor w, ConvSpec spec,
-                         Tensor outScale, Tensor outShift, float outCap, Tensor y, Tensor mean, Tensor var);
+                         Tensor outScale, Tensor outShift, float outCap, Tensor y);
 
     /** The weight gradient of depthwiseAffine without an output map: dw = dL/dw (overwritten). */
     void depthwiseAffineBackwardWeight(Tensor dy, Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor dw, ConvSpec spec);

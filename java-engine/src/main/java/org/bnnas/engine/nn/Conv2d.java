@@ -33,9 +33,4 @@ public final class Conv2d extends Module {
     public Tensor forward(Tensor x) {
         return Ops.conv2d(x, weight.data(), stride, padding, groups);
     }
-
-    /** forward, with the output's per-channel statistics attached for a training batch norm that follows. */
-    public Tensor forwardWithStatistics(Tensor x) {
-        return Ops.conv2d(x, weight.data(), stride, padding, groups, true);
-    }
 }

@@ -92,15 +92,6 @@ public final class Ops {
      * even, any stride, padding and groups dividing Ci and Co.
      */
     public static Tensor conv2d(Tensor x, Tensor w, int stride, int padding, int groups) {
-        return conv2d(x, w, stride, padding, groups, false);
-    }
-
-    /**
-     * conv2d; with {@code outputStatistics} the kernel also computes the per-channel mean and
-     * variance of its output while it is in cache and attaches them to it, for a batch norm in
-     * training mode that follows (see Tensor.attachChannelStatistics).
-     */
-    public static Tensor conv2d(Tensor x, Tensor w, int stride, int padding, int groups, boolean outputStatistics) {
         requireRank("conv2d", "input", x, 4);
         requireRank("conv2d", "weight", w, 4);
         int ci = x.dim(1), co = w.dim(0), k = w.dim(2);
@@ -116,9 +107,7 @@ public final class Ops {
         int oh = spec.outSize(x.dim(2)), ow = spec.outSize(x.dim(3));
         if (oh < 1 || ow < 1) throw bad("conv2d", "input " + x.shape() + " too small for kernel " + k + " with padding " + padding);
         Tensor y = Tensor.empty(x.dim(0), co, oh, ow);
-        Tensor mean = outputStatistics ? Tensor.empty(co) : null, var = outputStatistics ? Tensor.empty(co) : null;
-        be().conv2d(x, w, y, spec, mean, var);
-        if (outputStatistics) y.attachChannelStatistics(mean, var);
+        be().conv2d(x, w, y, spec);
         if (recording(x, w)) {
             y.setGradFn(new Node("conv2d", x, w) {
                 @Override protected void backward(Tensor g) {
@@ -159,7 +148,7 @@ public final class Ops {
         }
         ConvSpec spec = new ConvSpec(k, stride, k / 2, c);
         Tensor y = Tensor.empty(x.dim(0), c, spec.outSize(x.dim(2)), spec.outSize(x.dim(3)));
-        be().depthwiseAffine(x, inScale, inShift, inCap, w, spec, outScale, outShift, outCap, y, null, null);
+        be().depthwiseAffine(x, inScale, inShift, inCap, w, spec, outScale, outShift, outCap, y);
         return y;
     }
 
@@ -216,10 +205,7 @@ public final class Ops {
         Normalisation st = normalisation("batchNormDepthwise", x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, cap);
         ConvSpec spec = new ConvSpec(k, stride, k / 2, c);
         Tensor y = Tensor.empty(x.dim(0), c, spec.outSize(x.dim(2)), spec.outSize(x.dim(3)));
-        // in training a batch norm follows: hand it the statistics of y
-        Tensor mean = training ? Tensor.empty(c) : null, var = training ? Tensor.empty(c) : null;
-        be().depthwiseAffine(x, st.scale, st.shift, cap, w, spec, null, null, 0f, y, mean, var);
-        if (training) y.attachChannelStatistics(mean, var);
+        be().depthwiseAffine(x, st.scale, st.shift, cap, w, spec, null, null, 0f, y);
         if (recording(x, gamma, beta, w)) {
             y.setGradFn(new Node("batchNormDepthwise", x, gamma, beta, w) {
                 @Override protected void backward(Tensor g) {
@@ -275,13 +261,7 @@ public final class Ops {
             long count = x.size() / c;
             if (training && count <= 1) throw bad(op, "training needs more than one value per channel, input " + x.shape());
             try (Tensor var = Tensor.empty(c)) {
-                Tensor[] known = x.channelStatistics(); // computed by the op that produced x, if it could
-                if (known != null) {
-                    mean.copyFrom(known[0]);
-                    var.copyFrom(known[1]);
-                } else {
-                    be().batchNormStats(x, mean, var);
-                }
+                be().batchNormStats(x, mean, var);
                 folded = foldBatchNorm(gamma, beta, mean, var, eps);
                 if (training && runningMean != null) {
                     double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;

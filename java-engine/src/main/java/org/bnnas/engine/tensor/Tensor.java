@@ -27,9 +27,6 @@ public final class Tensor implements AutoCloseable {
     /** Incremented by every in-place change, so that caches of derived data can tell they are stale. */
     private long version;
     MemoryScope owner;
-    /** Per-channel mean and biased variance computed by the op that produced this tensor, and the version they describe. */
-    private Tensor statsMean, statsVar;
-    private long statsVersion = -1;
 
     private Tensor(Shape shape) {
         this.shape = shape;
@@ -101,23 +98,6 @@ public final class Tensor implements AutoCloseable {
 
     /** Marks an in-place modification. */
     public void bumpVersion() { version++; }
-
-    /**
-     * Records the per-channel mean and biased variance of this tensor's current contents, which
-     * the op that produced it computed while the data was in cache; a batch norm that follows
-     * uses them instead of reading the tensor once more.
-     */
-    public void attachChannelStatistics(Tensor mean, Tensor var) {
-        this.statsMean = mean;
-        this.statsVar = var;
-        this.statsVersion = version;
-    }
-
-    /** {mean, var} attached by the producer, or null when there are none for the current contents. */
-    public Tensor[] channelStatistics() {
-        if (statsMean == null || statsVersion != version || statsMean.isClosed() || statsVar.isClosed()) return null;
-        return new Tensor[] {statsMean, statsVar};
-    }
 
     public boolean requiresGrad() { return requiresGrad; }
 

@@ -96,10 +96,8 @@ public final class CpuBackend implements Backend {
     // ---- convolution ---------------------------------------------------------------------------
 
     @Override
-    public void conv2d(Tensor x, Tensor w, Tensor y, ConvSpec spec, Tensor mean, Tensor var) {
-        RunningStats stats = mean == null ? null : new RunningStats(y.dim(1));
-        CpuConv.forward(x, w, y, spec, stats);
-        if (stats != null) stats.writeTo(mean, var);
+    public void conv2d(Tensor x, Tensor w, Tensor y, ConvSpec spec) {
+        CpuConv.forward(x, w, y, spec);
     }
 
     @Override
@@ -114,12 +112,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void depthwiseAffine(Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor w, ConvSpec spec,
-                                Tensor outScale, Tensor outShift, float outCap, Tensor y, Tensor mean, Tensor var) {
+                                Tensor outScale, Tensor outShift, float outCap, Tensor y) {
         int cp = CpuConv.roundUp(x.dim(1));
-        RunningStats stats = mean == null ? null : new RunningStats(y.dim(1));
         CpuConv.Depthwise.run(x, CpuConv.Depthwise.transposeWeight(w, cp, false), y, spec.kernel(), spec.stride(), spec.padding(),
-                CpuConv.Depthwise.Affine.of(inScale, inShift, inCap, cp), CpuConv.Depthwise.Affine.of(outScale, outShift, outCap, cp), stats);
-        if (stats != null) stats.writeTo(mean, var);
+                CpuConv.Depthwise.Affine.of(inScale, inShift, inCap, cp), CpuConv.Depthwise.Affine.of(outScale, outShift, outCap, cp));
     }
 
     @Override

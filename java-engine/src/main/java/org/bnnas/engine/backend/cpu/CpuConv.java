@@ -32,43 +32,20 @@ final class CpuConv {
 
     // ---- forward -----------------------------------------------------------------------------
 
-    /** y = conv(x, w); stats, when not null, receives y's per-channel statistics per work item. */
-    static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s, RunningStats stats) {
+    static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s) {
         if (s.isPointwise()) {
             int m = x.size() / x.dim(1), ci = x.dim(1), co = w.dim(0);
             int rb = rowBlock(m);
             long xa = x.address(), wa = w.address(), ya = y.address();
-            FloatBuffer out = y.buffer().asFloatBuffer();
             Parallel.forEach((m + rb - 1) / rb, it -> {
                 int r0 = it * rb, rows = Math.min(rb, m - r0);
                 Blas.sgemm(false, true, rows, co, ci, 1f, xa + 4L * r0 * ci, ci, wa, ci, 0f, ya + 4L * r0 * co, co);
-                if (stats != null) { // the block is still in cache: read it back for the statistics
-                    float[] block = scratch(2, rows * co);
-                    out.get(r0 * co, block, 0, rows * co);
-                    RunningStats.Partial p = stats.start(block, 0);
-                    p.add(block, 0, rows, co);
-                    stats.finish(it, p);
-                }
             });
         } else if (isDepthwise(x, w, s)) {
-            Depthwise.run(x, Depthwise.transposeWeight(w, roundUp(x.dim(1)), false), y, s.kernel(), s.stride(), s.padding(), null, null, stats);
+            Depthwise.forward(x, w, y, s);
         } else {
             Im2col.forward(x, w, y, s);
-            if (stats != null) wholeTensorStats(y, stats);
         }
-    }
-
-    /** Statistics of a finished output, one item per image (for the paths without a fused epilogue). */
-    private static void wholeTensorStats(Tensor y, RunningStats stats) {
-        int n = y.dim(0), c = y.dim(1), per = y.dim(2) * y.dim(3);
-        FloatBuffer out = y.buffer().asFloatBuffer();
-        Parallel.forEach(n, img -> {
-            float[] block = scratch(2, per * c);
-            out.get(img * per * c, block, 0, per * c);
-            RunningStats.Partial p = stats.start(block, 0);
-            p.add(block, 0, per, c);
-            stats.finish(img, p);
-        });
     }
 
     static void backwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec s) {
@@ -169,8 +146,12 @@ final class CpuConv {
             return out;
         }
 
+        static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s) {
+            run(x, transposeWeight(w, roundUp(x.dim(1)), false), y, s.kernel(), s.stride(), s.padding(), null, null);
+        }
+
         static void run(Tensor x, float[] wt, Tensor y, int k, int stride, int pad) {
-            run(x, wt, y, k, stride, pad, null, null, null);
+            run(x, wt, y, k, stride, pad, null, null);
         }
 
         /**
@@ -178,7 +159,7 @@ final class CpuConv {
          * when given, {@code before} is applied to each input pixel (not to the zero padding) and
          * {@code after} to each output pixel, in the heap copies the kernel works on anyway.
          */
-        static void run(Tensor x, float[] wt, Tensor y, int k, int stride, int pad, Affine before, Affine after, RunningStats stats) {
+        static void run(Tensor x, float[] wt, Tensor y, int k, int stride, int pad, Affine before, Affine after) {
             int n = x.dim(0), c = x.dim(1), h = x.dim(2), wd = x.dim(3);
             int oh = y.dim(2), ow = y.dim(3), cp = roundUp(c);
             int wp = wd + 2 * pad, hp = h + 2 * pad;
@@ -191,17 +172,11 @@ final class CpuConv {
                 if (before != null) {
                     for (int r = 0; r < h; r++) before.apply(xp, ((r + pad) * wp + pad) * cp, wd, cp);
                 }
-                RunningStats.Partial partial = null;
                 for (int r = 0; r < oh; r++) {
                     for (int c0 = 0; c0 < cp; c0 += L) outputRow(xp, wt, taps, row, r * stride * wp * cp + c0, c0, stride * cp, cp, ow);
                     if (after != null) after.apply(row, 0, ow, cp);
-                    if (stats != null) {
-                        if (partial == null) partial = stats.start(row, 0);
-                        partial.add(row, 0, ow, cp);
-                    }
                     storeRow(row, out, (img * oh + r) * ow, ow, c, cp);
                 }
-                if (stats != null) stats.finish(img, partial);
             });
         }
 
