@@ -121,9 +121,11 @@ final class CpuConv {
         int base = img * h * w * c;
         if (cp == c) {
             for (int r = 0; r < h; r++) fb.get(base + r * w * c, dst, ((r + p) * wp + p) * cp, w * c);
-        } else {
+        } else { // one bulk copy off-heap, then heap-to-heap copies per pixel (far cheaper than a buffer call each)
+            float[] image = scratch(2, h * w * c);
+            fb.get(base, image, 0, h * w * c);
             for (int r = 0; r < h; r++) {
-                for (int q = 0; q < w; q++) fb.get(base + (r * w + q) * c, dst, ((r + p) * wp + q + p) * cp, c);
+                for (int q = 0; q < w; q++) System.arraycopy(image, (r * w + q) * c, dst, ((r + p) * wp + q + p) * cp, c);
             }
         }
     }
@@ -216,6 +218,32 @@ final class CpuConv {
          */
         private static void outputRow(float[] xp, float[] wt, int[] taps, float[] row, int base, int c0, int step, int cp, int ow) {
             int kk = taps.length, q = 0;
+            for (; q + 8 <= ow; q += 8) { // eight outputs share each weight load and hide the FMA latency
+                int at = base + q * step;
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
+                for (int t = 0; t < kk; t++) {
+                    FloatVector wv = FloatVector.fromArray(F, wt, t * cp + c0);
+                    int i0 = at + taps[t];
+                    a0 = FloatVector.fromArray(F, xp, i0).fma(wv, a0);
+                    a1 = FloatVector.fromArray(F, xp, i0 + step).fma(wv, a1);
+                    a2 = FloatVector.fromArray(F, xp, i0 + 2 * step).fma(wv, a2);
+                    a3 = FloatVector.fromArray(F, xp, i0 + 3 * step).fma(wv, a3);
+                    a4 = FloatVector.fromArray(F, xp, i0 + 4 * step).fma(wv, a4);
+                    a5 = FloatVector.fromArray(F, xp, i0 + 5 * step).fma(wv, a5);
+                    a6 = FloatVector.fromArray(F, xp, i0 + 6 * step).fma(wv, a6);
+                    a7 = FloatVector.fromArray(F, xp, i0 + 7 * step).fma(wv, a7);
+                }
+                int o = q * cp + c0;
+                a0.intoArray(row, o);
+                a1.intoArray(row, o + cp);
+                a2.intoArray(row, o + 2 * cp);
+                a3.intoArray(row, o + 3 * cp);
+                a4.intoArray(row, o + 4 * cp);
+                a5.intoArray(row, o + 5 * cp);
+                a6.intoArray(row, o + 6 * cp);
+                a7.intoArray(row, o + 7 * cp);
+            }
             for (; q + 4 <= ow; q += 4) { // four outputs share each weight load
                 int at = base + q * step;
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
@@ -242,11 +270,18 @@ final class CpuConv {
 
         /** Copies a row of {@code pixels} pixels (cp floats each) to channels-last dst starting at pixel {@code at}. */
         static void storeRow(float[] row, ByteBuffer dst, int at, int pixels, int c, int cp) {
+            storeRow(row, 0, dst, at, pixels, c, cp);
+        }
+
+        /** As storeRow, with the row starting at row[from]. */
+        static void storeRow(float[] row, int from, ByteBuffer dst, int at, int pixels, int c, int cp) {
             FloatBuffer fb = dst.asFloatBuffer();
             if (cp == c) {
-                fb.put(at * c, row, 0, pixels * c);
-            } else {
-                for (int q = 0; q < pixels; q++) fb.put((at + q) * c, row, q * cp, c);
+                fb.put(at * c, row, from, pixels * c);
+            } else { // drop the padding lanes on the heap, then one bulk copy
+                float[] packed = scratch(2, pixels * c);
+                for (int q = 0; q < pixels; q++) System.arraycopy(row, from + q * cp, packed, q * c, c);
+                fb.put(at * c, packed, 0, pixels * c);
             }
         }
 
@@ -280,10 +315,7 @@ final class CpuConv {
                         for (int c0 = 0; c0 < cp; c0 += L) scatterOutput(dyImg, (r * ow + q) * cp + c0, wt, taps, gp, at + c0, c0, cp);
                     }
                 }
-                FloatBuffer of = out.asFloatBuffer();
-                for (int r = 0; r < h; r++) {
-                    for (int q = 0; q < wd; q++) of.put(((img * h + r) * wd + q) * c, gp, ((r + pad) * wp + q + pad) * cp, c);
-                }
+                for (int r = 0; r < h; r++) storeRow(gp, ((r + pad) * wp + pad) * cp, out, (img * h + r) * wd, wd, c, cp);
             });
         }
 
