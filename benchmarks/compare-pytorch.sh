@@ -4,7 +4,8 @@
 # and ends with one JSON line of the three ratios (ours / PyTorch; below 1 means we are faster).
 #
 # Usage: benchmarks/compare-pytorch.sh [bnnas-small|bnnas-imagenet]      (default bnnas-small)
-# Env:   JMH_ARGS  extra JMH options (e.g. "-wi 1 -i 2" for a quick look)
+# Env:   JMH_ARGS  extra JMH options (e.g. "-wi 1 -i 1 -w 1 -r 1" to check that it runs: with one
+#                  second of warm-up the JIT has not finished and our figures mean nothing)
 #        SHARED    the shared/ folder beside the checkout (default ../shared)
 set -euo pipefail
 # This machine kind sets OPENBLAS_CORETYPE=Haswell (and OPENBLAS_L2_SIZE) for the sake of old
