@@ -32,15 +32,18 @@ final class CpuConv {
 
     // ---- forward -----------------------------------------------------------------------------
 
+    /** C (m x n) = A (m x k) op(B), op(B) = B^T for a (n x k) B, else a (k x n) B; row blocks over the team. */
+    private static void rowBlockGemm(int m, int n, int k, long a, boolean transB, long b, long c) {
+        int rb = rowBlock(m);
+        Parallel.forEach((m + rb - 1) / rb, it -> {
+            int r0 = it * rb, rows = Math.min(rb, m - r0);
+            Blas.sgemm(false, transB, rows, n, k, 1f, a + 4L * r0 * k, k, b, transB ? k : n, 0f, c + 4L * r0 * n, n);
+        });
+    }
+
     static void forward(Tensor x, Tensor w, Tensor y, ConvSpec s) {
-        if (s.isPointwise()) {
-            int m = x.size() / x.dim(1), ci = x.dim(1), co = w.dim(0);
-            int rb = rowBlock(m);
-            long xa = x.address(), wa = w.address(), ya = y.address();
-            Parallel.forEach((m + rb - 1) / rb, it -> {
-                int r0 = it * rb, rows = Math.min(rb, m - r0);
-                Blas.sgemm(false, true, rows, co, ci, 1f, xa + 4L * r0 * ci, ci, wa, ci, 0f, ya + 4L * r0 * co, co);
-            });
+        if (s.isPointwise()) { // y (pixels x Co) = x (pixels x Ci) w^T
+            rowBlockGemm(x.size() / x.dim(1), w.dim(0), x.dim(1), x.address(), true, w.address(), y.address());
         } else if (isDepthwise(x, w, s)) {
             Depthwise.forward(x, w, y, s);
         } else {
@@ -49,14 +52,8 @@ final class CpuConv {
     }
 
     static void backwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec s) {
-        if (s.isPointwise()) {
-            int m = dx.size() / dx.dim(1), ci = dx.dim(1), co = w.dim(0);
-            int rb = rowBlock(m);
-            long ga = dy.address(), wa = w.address(), da = dx.address();
-            Parallel.forEach((m + rb - 1) / rb, it -> {
-                int r0 = it * rb, rows = Math.min(rb, m - r0);
-                Blas.sgemm(false, false, rows, ci, co, 1f, ga + 4L * r0 * co, co, wa, ci, 0f, da + 4L * r0 * ci, ci);
-            });
+        if (s.isPointwise()) { // dx (pixels x Ci) = dy (pixels x Co) w
+            rowBlockGemm(dx.size() / dx.dim(1), dx.dim(1), w.dim(0), dy.address(), false, w.address(), dx.address());
         } else if (isDepthwise(dx, w, s)) {
             Depthwise.backwardData(dy, w, dx, s);
         } else {
