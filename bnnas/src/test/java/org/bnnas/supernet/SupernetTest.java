@@ -56,7 +56,7 @@ class SupernetTest {
             net.select(ARCH).train();
             for (int i = 0; i < 3; i++) net.forward(input); // running statistics away from their initial values
             net.eval();
-            float[] layered = net.forward(input).toArray(); // grad mode on: the plain path
+            float[] layered = net.forward(input).toArray(); // grad mode on: each BN a separate op (BN1 fused with the depthwise conv)
             float[] fused;
             try (org.bnnas.engine.autograd.GradMode.Guard g = org.bnnas.engine.autograd.GradMode.noGrad()) {
                 fused = net.forward(input).toArray();
