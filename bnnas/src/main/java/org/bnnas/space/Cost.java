@@ -1,0 +1,62 @@
+// Cost: FLOPs and parameters of an architecture of a search space, counted as the BN-NAS paper
+// counts them.
+package org.bnnas.space;
+
+/**
+ * FLOPs are convolution multiply-accumulates, (Cin / groups) * k * k per output element, plus
+ * (2 * in - 1) * out for the classifier; batch norm and activations are not counted (the paper's
+ * convention, stated in spaces/bnnas-imagenet.json). Parameters are every weight of the network
+ * the architecture selects: convolution weights, batch-norm gamma and beta, classifier weight and
+ * bias.
+ */
+public record Cost(double flops, long params) {
+
+    /** The cost of {@code arch} in {@code space} for inputs of the given channels and size. */
+    public static Cost of(SearchSpace space, int[] arch, int inChannels, int inputSize) {
+        space.validate(arch);
+        Counter c = new Counter();
+        int size = c.conv(inputSize, inChannels, space.stemChannels, 3, space.stemStride, 1);
+        c.bn(space.stemChannels);
+        size = c.conv(size, space.stemChannels, space.stemChannels, space.stemBlockKernel, 1, space.stemChannels);
+        c.bn(space.stemChannels);
+        size = c.conv(size, space.stemChannels, space.stemBlockOut, 1, 1, 1);
+        c.bn(space.stemBlockOut);
+        for (SearchSpace.Layer layer : space.layers) {
+            int a = arch[layer.index()];
+            if (a < 0) continue;
+            SearchSpace.Op op = space.ops.get(a);
+            int mid = layer.in() * op.expand();
+            c.conv(size, layer.in(), mid, 1, 1, 1);
+            c.bn(mid);
+            size = c.conv(size, mid, mid, op.kernel(), layer.stride(), mid);
+            c.bn(mid);
+            c.conv(size, mid, layer.out(), 1, 1, 1);
+            c.bn(layer.out());
+        }
+        int last = space.layers.get(space.numLayers() - 1).out();
+        c.conv(size, last, space.headChannels, 1, 1, 1);
+        c.bn(space.headChannels);
+        c.flops += (2.0 * space.headChannels - 1) * space.classes;
+        c.params += (long) space.headChannels * space.classes + space.classes;
+        return new Cost(c.flops, c.params);
+    }
+
+    /** Accumulates the cost layer by layer. */
+    private static final class Counter {
+        double flops;
+        long params;
+
+        /** A k x k convolution with padding k / 2 on a size x size input; returns the output size. */
+        int conv(int size, int in, int out, int k, int stride, int groups) {
+            int outSize = (size + 2 * (k / 2) - k) / stride + 1;
+            long weights = (long) out * (in / groups) * k * k;
+            flops += (double) outSize * outSize * weights;
+            params += weights;
+            return outSize;
+        }
+
+        void bn(int channels) {
+            params += 2L * channels;
+        }
+    }
+}
