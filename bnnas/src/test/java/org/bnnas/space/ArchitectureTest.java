@@ -1,0 +1,47 @@
+// ArchitectureTest: the comma-separated encoding and uniform sampling.
+package org.bnnas.space;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.bnnas.engine.tensor.Rng;
+import org.junit.jupiter.api.Test;
+
+class ArchitectureTest {
+    private static final SearchSpace SPACE = SearchSpace.load("bnnas-small");
+    private static final String TEXT = "3,-1,0,4,0,-1,-1,0,4,-1,4,4,1,4,2,0,0,4,0,2,2";
+
+    @Test
+    void parsesAndFormatsTheOfficialOrder() {
+        int[] arch = Architecture.parse(TEXT, SPACE);
+        assertArrayEquals(new int[] {3, -1, 0, 4, 0, -1, -1, 0, 4, -1, 4, 4, 1, 4, 2, 0, 0, 4, 0, 2, 2}, arch);
+        assertEquals(TEXT, Architecture.format(arch));
+        assertArrayEquals(arch, Architecture.parse(" 3, -1,0,4,0,-1,-1,0,4,-1,4,4,1,4,2,0,0,4,0,2,2 ", SPACE));
+    }
+
+    @Test
+    void refusesBadText() {
+        assertEquals("arch '3,x': 'x' at position 1 is not an integer",
+                assertThrows(IllegalArgumentException.class, () -> Architecture.parse("3,x", SPACE)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse("0,0,0", SPACE)).getMessage().contains("3 layers"));
+        String fixedNotIdentity = TEXT.replaceFirst("-1", "2");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse(fixedNotIdentity, SPACE)).getMessage().contains("fixed identity"));
+        String opOutOfRange = TEXT.replaceFirst("^3", "6");
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse(opOutOfRange, SPACE)).getMessage().contains("0..5"));
+    }
+
+    @Test
+    void samplesEveryOpUniformlyAndKeepsTheFixedLayers() {
+        Rng rng = new Rng(1);
+        int[] counts = new int[6];
+        for (int i = 0; i < 6000; i++) {
+            int[] arch = Architecture.sample(SPACE, rng);
+            SPACE.validate(arch);
+            counts[arch[0]]++;
+        }
+        for (int c : counts) assertTrue(c > 850 && c < 1150, "op drawn " + c + " times of 6000");
+        assertArrayEquals(Architecture.sample(SPACE, new Rng(9)), Architecture.sample(SPACE, new Rng(9)));
+    }
+}
