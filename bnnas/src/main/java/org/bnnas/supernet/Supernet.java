@@ -30,12 +30,8 @@ public final class Supernet extends Module {
     /** The supernet for inputs of {@code inChannels} x size x size (the data set decides). */
     public Supernet(SearchSpace space, int inChannels, Rng rng) {
         this.space = space;
-        int c1 = space.stemChannels, k = space.stemBlockKernel;
-        stem = addModule("conv_bn", new Sequential(
-                new Conv2d(inChannels, c1, 3, space.stemStride, 1, 1, rng), new BatchNorm2d(c1), new ReLU6()));
-        stemBlock = new Sequential(
-                new Conv2d(c1, c1, k, 1, k / 2, c1, rng), new BatchNorm2d(c1), new ReLU6(),
-                new Conv2d(c1, space.stemBlockOut, 1, 1, 0, 1, rng), new BatchNorm2d(space.stemBlockOut));
+        stem = addModule("conv_bn", stem(space, inChannels, rng));
+        stemBlock = stemBlock(space, rng);
         addModule("MBConv_ratio_1", new Container()).addModule("conv", stemBlock);
         Module features = addModule("features", new Container());
         choices = new MBConv[space.numLayers()][];
@@ -49,10 +45,28 @@ public final class Supernet extends Module {
                 choices[l.index()][o] = ops.addModule(Integer.toString(o), new MBConv(l.in(), l.out(), op.kernel(), op.expand(), l.stride(), rng));
             }
         }
-        int last = space.layers.get(space.numLayers() - 1).out();
-        head = addModule("conv_1x1_bn", new Sequential(
-                new Conv2d(last, space.headChannels, 1, 1, 0, 1, rng), new BatchNorm2d(space.headChannels), new ReLU6()));
+        head = addModule("conv_1x1_bn", head(space, rng));
         classifier = addModule("classifier", new Sequential(new Linear(space.headChannels, space.classes, rng)));
+    }
+
+    /** conv_bn: 3x3 conv, BN, ReLU6 (shared with the standalone network). */
+    static Sequential stem(SearchSpace space, int inChannels, Rng rng) {
+        int c1 = space.stemChannels;
+        return new Sequential(new Conv2d(inChannels, c1, 3, space.stemStride, 1, 1, rng), new BatchNorm2d(c1), new ReLU6());
+    }
+
+    /** MBConv_ratio_1.conv: k x k depthwise, BN, ReLU6, 1x1 conv, BN. */
+    static Sequential stemBlock(SearchSpace space, Rng rng) {
+        int c1 = space.stemChannels, k = space.stemBlockKernel;
+        return new Sequential(
+                new Conv2d(c1, c1, k, 1, k / 2, c1, rng), new BatchNorm2d(c1), new ReLU6(),
+                new Conv2d(c1, space.stemBlockOut, 1, 1, 0, 1, rng), new BatchNorm2d(space.stemBlockOut));
+    }
+
+    /** conv_1x1_bn: 1x1 conv to the head width, BN, ReLU6. */
+    static Sequential head(SearchSpace space, Rng rng) {
+        int last = space.layers.get(space.numLayers() - 1).out();
+        return new Sequential(new Conv2d(last, space.headChannels, 1, 1, 0, 1, rng), new BatchNorm2d(space.headChannels), new ReLU6());
     }
 
     /** Chooses the single path for the following forwards (op index per layer, -1 identity). */

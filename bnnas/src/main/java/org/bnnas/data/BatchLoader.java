@@ -1,0 +1,189 @@
+// BatchLoader: batches of a data set as normalised (N, C, H, W) tensors, shuffled and augmented from a seed,
+// with the next batch prepared on a background thread.
+package org.bnnas.data;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.bnnas.engine.tensor.Rng;
+import org.bnnas.engine.tensor.Tensor;
+
+/**
+ * Iterates one epoch at a time: {@code startEpoch(e)}, then {@code next()} while {@code hasNext()}.
+ * <p>
+ * The last partial batch is kept (an epoch has ceil(count / batchSize) batches), so evaluation sees every
+ * image; training code that wants equal batches can skip a batch smaller than the batch size.
+ * <p>
+ * Determinism: the order of epoch e comes from Rng(mix(seed, e)) and the augmentation of batch b from
+ * Rng(mix(seed, e, b)), so the batches depend only on (seed, epoch), never on thread timing.
+ * <p>
+ * The background thread only fills float[] arrays; the Tensor is made in {@link #next()} on the caller's
+ * thread, because a tensor belongs to the MemoryScope of the thread that creates it.
+ */
+public final class BatchLoader implements AutoCloseable {
+
+    /**
+     * @param shuffle a new seeded order every epoch (else file order)
+     * @param crop    random crop after zero padding of the data set's {@code cropPadding}
+     * @param flip    random horizontal flip with probability 1/2
+     */
+    public record Options(int batchSize, boolean shuffle, boolean crop, boolean flip, long seed) {
+        /** Training: shuffled, cropped, and flipped where the data set allows it (not MNIST). */
+        public static Options training(Dataset d, int batchSize, long seed) {
+            return new Options(batchSize, true, true, d.flip(), seed);
+        }
+
+        /** Evaluation: file order, no augmentation. */
+        public static Options evaluation(int batchSize) {
+            return new Options(batchSize, false, false, false, 0);
+        }
+    }
+
+    /** One batch: images (N, C, H, W) float32 normalised, owned by the caller's current MemoryScope (or the caller). */
+    public record Batch(Tensor images, int[] labels) implements AutoCloseable {
+        public int size() { return labels.length; }
+
+        @Override
+        public void close() { images.close(); }
+    }
+
+    /** A batch as plain arrays, which is all the background thread makes. */
+    private record Prepared(float[] images, int[] labels) {}
+
+    private final Dataset data;
+    private final Options options;
+    private final ExecutorService worker;
+    private volatile Thread workerThread;
+    private int[] order;
+    private int epoch;
+    private int nextBatch;
+    private Future<Prepared> pending;
+
+    public BatchLoader(Dataset data, Options options) {
+        if (options.batchSize() <= 0) throw new IllegalArgumentException("batch size must be positive, got " + options.batchSize());
+        this.data = data;
+        this.options = options;
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "bnnas-batch-loader");
+            t.setDaemon(true); // never keeps the JVM alive if a caller forgets close()
+            workerThread = t;
+            return t;
+        });
+        startEpoch(0);
+    }
+
+    public int batchesPerEpoch() {
+        return (data.count() + options.batchSize() - 1) / options.batchSize();
+    }
+
+    /** Begins epoch {@code e} (its order and augmentation depend only on the seed and e). */
+    public void startEpoch(int e) {
+        if (pending != null) pending.cancel(true);
+        epoch = e;
+        nextBatch = 0;
+        order = options.shuffle() ? Datasets.permutation(data.count(), new Rng(mix(options.seed(), e, -1)))
+                : identity(data.count());
+        pending = batchesPerEpoch() > 0 ? worker.submit(prepareTask(0)) : null;
+    }
+
+    public boolean hasNext() {
+        return nextBatch < batchesPerEpoch();
+    }
+
+    /** The next batch of this epoch; the following one is already being prepared while the caller computes. */
+    public Batch next() {
+        if (!hasNext()) throw new java.util.NoSuchElementException("epoch " + epoch + " has no more batches");
+        Prepared p;
+        try {
+            p = pending.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a batch", e);
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("preparing batch " + nextBatch + " failed", e.getCause());
+        }
+        nextBatch++;
+        pending = hasNext() ? worker.submit(prepareTask(nextBatch)) : null;
+        Tensor images = Tensor.fromArray(p.images(), p.labels().length, data.channels(), data.size(), data.size());
+        return new Batch(images, p.labels());
+    }
+
+    /** Stops the background thread and waits for it to end. */
+    @Override
+    public void close() {
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(10, TimeUnit.SECONDS);
+            // The executor counts as terminated just before its thread exits; join so "closed" means gone.
+            Thread t = workerThread;
+            if (t != null) t.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Whether the background thread has been started and is still running (for tests). */
+    boolean workerAlive() {
+        Thread t = workerThread;
+        return t != null && t.isAlive();
+    }
+
+    private java.util.concurrent.Callable<Prepared> prepareTask(int b) {
+        int[] ord = order;
+        int e = epoch;
+        return () -> prepare(ord, e, b);
+    }
+
+    private Prepared prepare(int[] ord, int e, int b) {
+        int from = b * options.batchSize();
+        int n = Math.min(options.batchSize(), data.count() - from);
+        int c = data.channels(), s = data.size(), plane = s * s, img = c * plane;
+        float[] out = new float[n * img];
+        int[] labels = new int[n];
+        Rng rng = new Rng(mix(options.seed(), e, b));
+        int pad = options.crop() ? data.cropPadding() : 0;
+        // A table per channel gives exactly Dataset.normalised's values; a padded pixel is byte 0 (black)
+        // normalised, as torchvision pads before Normalize.
+        float[][] table = new float[c][256];
+        for (int ch = 0; ch < c; ch++) for (int v = 0; v < 256; v++) table[ch][v] = data.normalised(v, ch);
+        byte[] px = data.images();
+        for (int k = 0; k < n; k++) {
+            int idx = ord[from + k];
+            labels[k] = data.labels()[idx];
+            // Crop offset in the padded image, minus the padding: the source pixel of (y, x) is (y + dy, x + dx).
+            int dy = pad > 0 ? rng.nextInt(2 * pad + 1) - pad : 0;
+            int dx = pad > 0 ? rng.nextInt(2 * pad + 1) - pad : 0;
+            boolean flip = options.flip() && rng.nextInt(2) == 1;
+            int src = idx * img, dst = k * img;
+            for (int ch = 0; ch < c; ch++) {
+                float[] t = table[ch];
+                for (int y = 0; y < s; y++) {
+                    int sy = y + dy;
+                    for (int x = 0; x < s; x++) {
+                        int sx = (flip ? s - 1 - x : x) + dx;
+                        float v = (sy < 0 || sy >= s || sx < 0 || sx >= s) ? t[0]
+                                : t[px[src + ch * plane + sy * s + sx] & 0xff];
+                        out[dst + ch * plane + y * s + x] = v;
+                    }
+                }
+            }
+        }
+        return new Prepared(out, labels);
+    }
+
+    private static int[] identity(int n) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) p[i] = i;
+        return p;
+    }
+
+    /** A seed for (seed, epoch, batch) that differs well for neighbouring values (SplitMix64 finaliser). */
+    private static long mix(long seed, int e, int b) {
+        long z = seed ^ (0x9E3779B97F4A7C15L * (e + 1)) ^ (0xC2B2AE3D27D4EB4FL * (b + 2));
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
