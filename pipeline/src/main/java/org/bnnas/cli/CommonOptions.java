@@ -1,0 +1,105 @@
+// CommonOptions: the options every bnnas command shares (space, data, seed, run directory,
+// threads) and what they resolve to.
+package org.bnnas.cli;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bnnas.data.Dataset;
+import org.bnnas.data.Datasets;
+import org.bnnas.engine.backend.cpu.Parallel;
+import org.bnnas.space.SearchSpace;
+import picocli.CommandLine.Option;
+
+/** A picocli mixin; {@link Main} calls {@link #apply} before a command runs. */
+final class CommonOptions {
+    @Option(names = "--space", paramLabel = "NAME|FILE", description = "Search space: bnnas-small, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
+    String space = "bnnas-small";
+
+    @Option(names = "--data", paramLabel = "NAME", description = "Data set: fashion-mnist, mnist or cifar10 (default: ${DEFAULT-VALUE}).")
+    String data = "fashion-mnist";
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Directory of the data set's files (default for fashion-mnist: "
+            + "/usr/share/datasets/fashion-mnist).")
+    Path dataDir;
+
+    @Option(names = "--validation-size", paramLabel = "N", description = "Images held out of the training set for validation (default: ${DEFAULT-VALUE}).")
+    int validationSize = Datasets.DEFAULT_VALIDATION_SIZE;
+
+    @Option(names = "--seed", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/<command>-<timestamp>).")
+    Path out;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    /** Sets the thread count; checks the options that need no file. */
+    void apply() {
+        if (threads != null) {
+            if (threads < 1) throw new CliException("--threads must be at least 1, got " + threads);
+            Parallel.setThreads(threads);
+        }
+        if (validationSize < 1) throw new CliException("--validation-size must be at least 1, got " + validationSize);
+    }
+
+    SearchSpace loadSpace() {
+        try {
+            return SearchSpace.load(space);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--space " + e.getMessage());
+        }
+    }
+
+    /** The training part, the validation part and the test set. */
+    record Data(Dataset train, Dataset validation, Dataset test) {}
+
+    Data loadData() {
+        Path dir = dataDir;
+        if (dir == null) {
+            if (!data.equals("fashion-mnist")) throw new CliException("--data " + data + " needs --data-dir DIR (only fashion-mnist has a default)");
+            dir = Datasets.FASHION_MNIST_DIR;
+        }
+        if (!data.equals("fashion-mnist") && !data.equals("mnist") && !data.equals("cifar10")) {
+            throw new CliException("--data: unknown data set '" + data + "' (fashion-mnist, mnist, cifar10)");
+        }
+        Datasets.Pair pair = Datasets.load(data, dir);
+        if (validationSize >= pair.train().count()) {
+            throw new CliException("--validation-size " + validationSize + " leaves no training images (the training set has " + pair.train().count() + ")");
+        }
+        Datasets.Split split = Datasets.split(pair.train(), validationSize, seed);
+        return new Data(split.train(), split.validation(), pair.test());
+    }
+
+    /** The run directory: --out, or runs/<command>-<timestamp>. */
+    RunDir runDir(String command) {
+        Path dir = out != null ? out : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return new RunDir(dir);
+    }
+
+    /** The start of every config.json: command, versions, time, and these options. */
+    static Map<String, Object> baseConfig(String command, CommonOptions common) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("command", command);
+        m.put("bnnas_version", Main.version());
+        m.put("java_version", Runtime.version().toString());
+        m.put("started", java.time.OffsetDateTime.now().toString());
+        m.putAll(common.describe());
+        return m;
+    }
+
+    /** These options as configuration entries. */
+    Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("space", space);
+        m.put("data", data);
+        m.put("data_dir", dataDir == null ? (data.equals("fashion-mnist") ? Datasets.FASHION_MNIST_DIR.toString() : null) : dataDir.toString());
+        m.put("validation_size", validationSize);
+        m.put("seed", seed);
+        m.put("threads", Parallel.threads());
+        return m;
+    }
+}

@@ -1,0 +1,53 @@
+// Metrics: top-1 counting from logits, and the top-1 of a network over a whole data set.
+package org.bnnas.train;
+
+import org.bnnas.data.BatchLoader;
+import org.bnnas.data.Dataset;
+import org.bnnas.engine.autograd.GradMode;
+import org.bnnas.engine.nn.Module;
+import org.bnnas.engine.tensor.MemoryScope;
+import org.bnnas.engine.tensor.Tensor;
+
+public final class Metrics {
+    private Metrics() {}
+
+    /** How many rows of logits (N, K) have their largest value at the label. */
+    public static int correct(Tensor logits, int[] labels) {
+        float[] z = logits.toArray();
+        int k = logits.dim(1), hits = 0;
+        for (int r = 0; r < labels.length; r++) {
+            int best = 0;
+            for (int j = 1; j < k; j++) if (z[r * k + j] > z[r * k + best]) best = j;
+            if (best == labels[r]) hits++;
+        }
+        return hits;
+    }
+
+    /** Receives each image's prediction during {@link #top1}. */
+    public interface PredictionSink {
+        void accept(int index, int label, int predicted);
+    }
+
+    /** Top-1 (a fraction) of {@code net} in eval mode over every image of {@code data}, in file order. */
+    public static double top1(Module net, Dataset data, int batchSize, PredictionSink sink) {
+        net.eval();
+        long correct = 0;
+        int index = 0;
+        try (GradMode.Guard g = GradMode.noGrad(); BatchLoader loader = new BatchLoader(data, BatchLoader.Options.evaluation(batchSize))) {
+            while (loader.hasNext()) {
+                try (MemoryScope s = MemoryScope.open(); BatchLoader.Batch b = loader.next()) {
+                    float[] z = net.forward(b.images()).toArray();
+                    int k = data.classes();
+                    for (int r = 0; r < b.size(); r++) {
+                        int best = 0;
+                        for (int j = 1; j < k; j++) if (z[r * k + j] > z[r * k + best]) best = j;
+                        if (best == b.labels()[r]) correct++;
+                        if (sink != null) sink.accept(index, b.labels()[r], best);
+                        index++;
+                    }
+                }
+            }
+        }
+        return correct / (double) data.count();
+    }
+}

@@ -1,0 +1,75 @@
+// TestFiles: writes small IDX and CIFAR-10 files for the data tests.
+package org.bnnas.data;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
+
+public final class TestFiles {
+    private TestFiles() {}
+
+    /** Pixel value of image i at flat position p: varied, but predictable by the tests. */
+    static int pixel(int i, int p) {
+        return (i * 31 + p * 7) & 0xff;
+    }
+
+    static byte[] idxImages(int count, int rows, int cols) {
+        ByteBuffer b = ByteBuffer.allocate(16 + count * rows * cols);
+        b.putInt(0x00000803).putInt(count).putInt(rows).putInt(cols);
+        for (int i = 0; i < count; i++) for (int p = 0; p < rows * cols; p++) b.put((byte) pixel(i, p));
+        return b.array();
+    }
+
+    static byte[] idxLabels(int... labels) {
+        ByteBuffer b = ByteBuffer.allocate(8 + labels.length);
+        b.putInt(0x00000801).putInt(labels.length);
+        for (int l : labels) b.put((byte) l);
+        return b.array();
+    }
+
+    static int[] labels(int count) {
+        int[] l = new int[count];
+        for (int i = 0; i < count; i++) l[i] = i % 10;
+        return l;
+    }
+
+    static Path write(Path file, byte[] content, boolean gzip) throws IOException {
+        if (gzip) {
+            ByteArrayOutputStream bos = new ByteArrayOutputStream();
+            try (OutputStream gz = new GZIPOutputStream(bos)) { gz.write(content); }
+            content = bos.toByteArray();
+        }
+        Files.write(file, content);
+        return file;
+    }
+
+    /** An MNIST-style directory with the four standard file names (gzip-compressed). */
+    public static Path idxDir(Path dir, int trainCount, int testCount) throws IOException {
+        write(dir.resolve("train-images-idx3-ubyte.gz"), idxImages(trainCount, 28, 28), true);
+        write(dir.resolve("train-labels-idx1-ubyte.gz"), idxLabels(labels(trainCount)), true);
+        write(dir.resolve("t10k-images-idx3-ubyte.gz"), idxImages(testCount, 28, 28), true);
+        write(dir.resolve("t10k-labels-idx1-ubyte.gz"), idxLabels(labels(testCount)), true);
+        return dir;
+    }
+
+    /** CIFAR-10 records: label i % 10, pixel bytes pixel(i, p) in the file's R, G, B plane order. */
+    static byte[] cifar(int firstImage, int count) {
+        byte[] b = new byte[count * CifarReader.RECORD_BYTES];
+        for (int r = 0; r < count; r++) {
+            int i = firstImage + r;
+            b[r * CifarReader.RECORD_BYTES] = (byte) (i % 10);
+            for (int p = 0; p < CifarReader.IMAGE_BYTES; p++) b[r * CifarReader.RECORD_BYTES + 1 + p] = (byte) pixel(i, p);
+        }
+        return b;
+    }
+
+    static Path cifarDir(Path dir, int perFile) throws IOException {
+        for (int f = 1; f <= 5; f++) write(dir.resolve("data_batch_" + f + ".bin"), cifar((f - 1) * perFile, perFile), false);
+        write(dir.resolve("test_batch.bin"), cifar(0, perFile), false);
+        return dir;
+    }
+}
