@@ -80,25 +80,16 @@ final class InfoCommand implements Callable<Integer> {
         return m;
     }
 
-    /** The space's description; the FLOPs range takes the cheapest and the dearest op of each layer (a layer's cost does not depend on the others). */
+    /** The space's description; the FLOPs range runs from the cheapest to the dearest op in every layer. */
     private static Map<String, Object> space(SearchSpace s, int inC, int size) {
         int choiceLayers = 0;
-        int[] base = new int[s.numLayers()], cheapest = new int[s.numLayers()], dearest = new int[s.numLayers()];
+        int[][] byFlops = Cost.opsByFlops(s, inC, size);
+        int[] cheapest = new int[s.numLayers()], dearest = new int[s.numLayers()];
         for (SearchSpace.Layer l : s.layers) {
-            base[l.index()] = cheapest[l.index()] = dearest[l.index()] = l.fixedIdentity() ? -1 : 0;
-            if (!l.fixedIdentity()) choiceLayers++;
-        }
-        double baseFlops = Cost.of(s, base, inC, size).flops();
-        for (SearchSpace.Layer l : s.layers) {
-            if (l.fixedIdentity()) continue;
-            double lo = Double.MAX_VALUE, hi = -Double.MAX_VALUE;
-            for (int o = 0; o < s.ops.size(); o++) {
-                int[] a = base.clone();
-                a[l.index()] = o;
-                double f = Cost.of(s, a, inC, size).flops() - baseFlops;
-                if (f < lo) { lo = f; cheapest[l.index()] = o; }
-                if (f > hi) { hi = f; dearest[l.index()] = o; }
-            }
+            int[] row = byFlops[l.index()];
+            cheapest[l.index()] = row == null ? -1 : row[0];
+            dearest[l.index()] = row == null ? -1 : row[row.length - 1];
+            if (row != null) choiceLayers++;
         }
         List<Map<String, Object>> layers = new ArrayList<>();
         for (SearchSpace.Layer l : s.layers) {

@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bnnas", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "BN-NAS: neural architecture search with batch normalization, and its baseline SPOS.",
-        subcommands = {RunCommand.class, TrainSupernetCommand.class, SearchCommand.class, RetrainCommand.class, EvaluateCommand.class,
+        subcommands = {RunCommand.class, ReproduceCommand.class, TrainSupernetCommand.class, SearchCommand.class, RetrainCommand.class, EvaluateCommand.class,
                 InfoCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

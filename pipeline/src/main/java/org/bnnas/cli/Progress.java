@@ -30,9 +30,12 @@ final class Progress {
         this.intervalNanos = (long) (intervalSeconds * 1e9);
     }
 
-    /** Progress on standard error: a bar on a terminal, a line every 30 seconds otherwise. */
+    /**
+     * Progress on standard output (standard error is kept for the one-line errors): a bar on a
+     * terminal, a line every 30 seconds otherwise.
+     */
     static Progress start(String label, long total, String unit) {
-        return new Progress(label, total, unit, System.err, System.console() != null, 30);
+        return new Progress(label, total, unit, System.out, System.console() != null, 30);
     }
 
     /** {@code done} items finished; {@code extra} (may be empty) is shown after the figures, e.g. the loss. */

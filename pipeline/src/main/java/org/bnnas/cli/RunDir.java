@@ -57,12 +57,36 @@ final class RunDir {
         Map<String, Object> line = new LinkedHashMap<>();
         line.put("stage", stage);
         line.putAll(fields);
+        appendLine("metrics.jsonl", line);
+    }
+
+    /** Appends one JSON object as a line of {@code name} (the results files of `bnnas reproduce`). */
+    void appendLine(String name, Map<String, Object> fields) {
         try {
-            Files.writeString(file("metrics.jsonl"), LINE.toJson(line) + "\n", StandardCharsets.UTF_8,
-                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(file(name), LINE.toJson(fields) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
-            throw new UncheckedIOException(new IOException(file("metrics.jsonl") + ": cannot append (" + e.getMessage() + ")", e));
+            throw new UncheckedIOException(new IOException(file(name) + ": cannot append (" + e.getMessage() + ")", e));
         }
+    }
+
+    /** Every JSON object of the lines of {@code name} (none if it does not exist); a line cut off by a kill is skipped. */
+    List<JsonObject> metricsFile(String name) {
+        Path f = file(name);
+        List<JsonObject> out = new ArrayList<>();
+        if (!Files.exists(f)) return out;
+        try {
+            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
+                if (line.isBlank()) continue;
+                try {
+                    out.add(JsonParser.parseString(line).getAsJsonObject());
+                } catch (RuntimeException e) {
+                    // the piece it described was not finished and is done again
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out;
     }
 
     /**
@@ -70,25 +94,12 @@ final class RunDir {
      * value of {@code key} (a resumed run may repeat an epoch that was cut short).
      */
     List<JsonObject> metrics(String stage, String key) {
-        Path f = file("metrics.jsonl");
         Map<String, JsonObject> byKey = new LinkedHashMap<>();
-        if (!Files.exists(f)) return List.of();
-        try {
-            for (String line : Files.readAllLines(f, StandardCharsets.UTF_8)) {
-                if (line.isBlank()) continue;
-                JsonObject o;
-                try {
-                    o = JsonParser.parseString(line).getAsJsonObject();
-                } catch (RuntimeException e) {
-                    continue; // a line cut off by a kill: the epoch it described is redone and rewritten
-                }
-                if (o.has("stage") && o.get("stage").getAsString().equals(stage) && o.has(key)) {
-                    byKey.remove(o.get(key).getAsString());
-                    byKey.put(o.get(key).getAsString(), o);
-                }
+        for (JsonObject o : metricsFile("metrics.jsonl")) {
+            if (o.has("stage") && o.get("stage").getAsString().equals(stage) && o.has(key)) {
+                byKey.remove(o.get(key).getAsString());
+                byKey.put(o.get(key).getAsString(), o);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         return new ArrayList<>(byKey.values());
     }

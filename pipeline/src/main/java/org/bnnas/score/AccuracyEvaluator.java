@@ -35,8 +35,22 @@ public final class AccuracyEvaluator implements AutoCloseable {
         m.children().values().forEach(c -> collect(c, out));
     }
 
-    /** Validation top-1 (a fraction) of {@code arch} after recalibrating its batch norms. */
+    /**
+     * Validation top-1 (a fraction) of {@code arch} after recalibrating its batch norms. The
+     * supernet's own BN statistics are put back afterwards, so evaluating in the middle of
+     * training (or between two searches) changes nothing in it but the selected path.
+     */
     public double evaluate(int[] arch) {
+        java.util.List<java.util.Map<String, org.bnnas.engine.io.TensorData>> saved = new java.util.ArrayList<>();
+        for (BatchNorm2d bn : bns) saved.add(bn.stateDict());
+        try {
+            return recalibratedTop1(arch);
+        } finally {
+            for (int i = 0; i < bns.size(); i++) bns.get(i).loadStateDict(saved.get(i), true);
+        }
+    }
+
+    private double recalibratedTop1(int[] arch) {
         net.select(arch);
         try (GradMode.Guard g = GradMode.noGrad()) {
             recalibrate(net, bns, calibration, calibrationBatches);

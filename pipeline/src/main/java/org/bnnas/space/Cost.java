@@ -42,6 +42,31 @@ public record Cost(double flops, long params) {
     }
 
     /** Accumulates the cost layer by layer. */
+    /**
+     * For each layer, its op indices from the cheapest to the dearest in FLOPs (null for fixed
+     * identity layers). A layer's cost does not depend on the ops of the other layers, so the
+     * cheapest architecture takes the first op of every row and the dearest the last.
+     */
+    public static int[][] opsByFlops(SearchSpace space, int inChannels, int inputSize) {
+        int[] base = new int[space.numLayers()];
+        for (SearchSpace.Layer l : space.layers) base[l.index()] = l.fixedIdentity() ? -1 : 0;
+        int[][] out = new int[space.numLayers()][];
+        for (SearchSpace.Layer l : space.layers) {
+            if (l.fixedIdentity()) continue;
+            double[] cost = new double[space.ops.size()];
+            Integer[] order = new Integer[cost.length];
+            for (int o = 0; o < cost.length; o++) {
+                int[] a = base.clone();
+                a[l.index()] = o;
+                cost[o] = of(space, a, inChannels, inputSize).flops();
+                order[o] = o;
+            }
+            java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(o -> cost[o]));
+            out[l.index()] = java.util.Arrays.stream(order).mapToInt(Integer::intValue).toArray();
+        }
+        return out;
+    }
+
     private static final class Counter {
         double flops;
         long params;

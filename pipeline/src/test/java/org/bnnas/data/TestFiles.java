@@ -72,4 +72,14 @@ public final class TestFiles {
         write(dir.resolve("test_batch.bin"), cifar(0, perFile), false);
         return dir;
     }
+
+    /** {@code count} random 1x28x28 images with random labels of 10 classes, drawn from {@code seed}, for training tests. */
+    public static Dataset randomImages(int count, long seed) {
+        org.bnnas.engine.tensor.Rng rng = new org.bnnas.engine.tensor.Rng(seed);
+        byte[] images = new byte[count * 784];
+        int[] labels = new int[count];
+        for (int i = 0; i < images.length; i++) images[i] = (byte) rng.nextInt(256);
+        for (int i = 0; i < labels.length; i++) labels[i] = rng.nextInt(10);
+        return new Dataset("random", images, labels, 1, 28, 10, new float[] {0.5f}, new float[] {0.3f}, 2, true);
+    }
 }

@@ -33,14 +33,8 @@ class CheckpointTest {
     @TempDir
     Path dir;
 
-    /** 48 random 28x28 images, 10 classes: three batches of 16. */
     private static Dataset tiny() {
-        Rng rng = new Rng(11);
-        byte[] images = new byte[48 * 784];
-        int[] labels = new int[48];
-        for (int i = 0; i < images.length; i++) images[i] = (byte) rng.nextInt(256);
-        for (int i = 0; i < labels.length; i++) labels[i] = rng.nextInt(10);
-        return new Dataset("tiny", images, labels, 1, 28, 10, new float[] {0.5f}, new float[] {0.3f}, 2, true);
+        return org.bnnas.data.TestFiles.randomImages(48, 11);
     }
 
     /** Thrown by a listener to stop training as a kill would, after the epoch's checkpoint is written. */

@@ -17,14 +17,8 @@ import org.bnnas.supernet.Supernet;
 import org.junit.jupiter.api.Test;
 
 class SupernetTrainerTest {
-    /** 64 random 28x28 images, 10 classes. */
     private static Dataset tiny() {
-        Rng rng = new Rng(3);
-        byte[] images = new byte[64 * 784];
-        int[] labels = new int[64];
-        for (int i = 0; i < images.length; i++) images[i] = (byte) rng.nextInt(256);
-        for (int i = 0; i < labels.length; i++) labels[i] = rng.nextInt(10);
-        return new Dataset("tiny", images, labels, 1, 28, 10, new float[] {0.5f}, new float[] {0.3f}, 2, true);
+        return org.bnnas.data.TestFiles.randomImages(64, 3);
     }
 
     private static SupernetTrainer.Config config(SupernetTrainer.Mode mode) {
