@@ -278,7 +278,8 @@ final class Reproduction {
 
                 @Override
                 public void batchDone(int epoch, int batch, double loss) {
-                    if (!bn || batch + 1 == batches || (batch + 1) % Math.max(1, batches / 4) != 0) return;
+                    // quarter epochs: record where (batch + 1) / batches crosses 1/4, 2/4, 3/4 (the epoch's end comes in epochDone)
+                    if (!bn || batch + 1 == batches || (batch + 1) * 4 / batches == batch * 4 / batches) return;
                     record(epoch + (batch + 1) / (double) batches);
                 }
 
@@ -310,7 +311,10 @@ final class Reproduction {
                     m.put("tau", RankCorrelation.kendallTau(scores, groundTruth));
                     m.put("rho", RankCorrelation.spearmanRho(scores, groundTruth));
                     m.put("scores", scores);
-                    if (bn) m.put("bn_table", table(net));
+                    if (bn) {
+                        m.put("bn_table", table(net));
+                        m.put("lookup_seconds", lookupSeconds(table));
+                    }
                     run.appendLine(scoresFile(mode), m);
                     out.printf("  %s after %.2f epochs (%.0f s of training): tau %.3f, rho %.3f (scoring the %d took %.3g s)%n",
                             bn ? "BN indicator" : "SPOS accuracy", epoch, trainSeconds[0], (double) m.get("tau"), (double) m.get("rho"),
@@ -324,6 +328,19 @@ final class Reproduction {
             scorer.record(cfg.epochs()); // a no-op unless a kill fell between the last checkpoint and its scores
 
         }
+    }
+
+    /**
+     * What scoring one subnet costs once the table exists: the mean of 100,000 look-ups cycling
+     * the K architectures (one look-up is far below the clock's resolution).
+     */
+    private double lookupSeconds(BnScore table) {
+        double sink = 0;
+        long start = System.nanoTime();
+        for (int i = 0; i < 100_000; i++) sink += table.score(archs.get(i % archs.size()));
+        double seconds = (System.nanoTime() - start) / 1e9 / 100_000;
+        if (Double.isNaN(sink)) throw new IllegalStateException("a BN score is NaN");
+        return seconds;
     }
 
     /** Mean |gamma| of every op's last BN, [layer][op]; null rows for fixed identity layers. */

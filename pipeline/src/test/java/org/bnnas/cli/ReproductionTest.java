@@ -65,6 +65,8 @@ class ReproductionTest {
         assertEquals(2, Files.readAllLines(run.file("spos.jsonl")).size(), "SPOS after each of its 2 epochs");
         assertEquals(2, Files.readAllLines(run.file("search.jsonl")).size(), "one search per method");
         assertEquals(4, Files.readAllLines(run.file("retrain.jsonl")).size(), "two winners x 2 seeds");
+        String lastBn = Files.readAllLines(run.file("bn_nas.jsonl")).get(2);
+        assertTrue(lastBn.contains("\"lookup_seconds\"") && lastBn.contains("\"bn_table\""), lastBn);
         String report = Files.readString(run.file("report.md"));
         for (String row : List.of("| supernet training |", "| evaluating one subnet |", "| the whole search", "best Kendall tau",
                 "| retrained winner", "## Stability of the BN op rankings")) {
