@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.bnnas.data.Dataset;
-import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Parameter;
 import org.bnnas.engine.optim.LrSchedule;
 import org.bnnas.engine.optim.ParamGroup;
@@ -312,7 +311,7 @@ final class Reproduction {
                     m.put("rho", RankCorrelation.spearmanRho(scores, groundTruth));
                     m.put("scores", scores);
                     if (bn) {
-                        m.put("bn_table", table(net));
+                        m.put("bn_table", table.table());
                         m.put("lookup_seconds", lookupSeconds(table));
                     }
                     run.appendLine(scoresFile(mode), m);
@@ -341,23 +340,6 @@ final class Reproduction {
         double seconds = (System.nanoTime() - start) / 1e9 / 100_000;
         if (Double.isNaN(sink)) throw new IllegalStateException("a BN score is NaN");
         return seconds;
-    }
-
-    /** Mean |gamma| of every op's last BN, [layer][op]; null rows for fixed identity layers. */
-    private static double[][] table(Supernet net) {
-        BatchNorm2d[][] bns = net.lastBns();
-        double[][] t = new double[bns.length][];
-        for (int l = 0; l < bns.length; l++) {
-            if (bns[l] == null) continue;
-            t[l] = new double[bns[l].length];
-            for (int o = 0; o < bns[l].length; o++) {
-                float[] g = bns[l][o].weight().data().toArray();
-                double s = 0;
-                for (float v : g) s += Math.abs(v);
-                t[l][o] = s / g.length;
-            }
-        }
-        return t;
     }
 
     // ---- 5. search with each evaluator, then retrain both winners ------------------------------

@@ -35,6 +35,13 @@ public final class BnScore {
         return table[layer][op];
     }
 
+    /** A copy of the whole table, [layer][op], with null rows for fixed identity layers. */
+    public double[][] table() {
+        double[][] copy = new double[table.length][];
+        for (int l = 0; l < table.length; l++) copy[l] = table[l] == null ? null : table[l].clone();
+        return copy;
+    }
+
     /** Sum over the layers of the chosen op's entry; identity (-1) adds nothing. */
     public double score(int[] arch) {
         double s = 0;
