@@ -130,6 +130,20 @@ class CliTest {
     }
 
     @Test
+    void cifar10GivesTheSupernetThreeChannelInputsOf32Pixels() throws IOException {
+        Path cifar = TestFiles.cifarDir(Files.createDirectories(shared.resolve("cifar")), 20);
+        Path out = shared.resolve("cifar-run");
+        Result r = bnnas("train-supernet", "--data", "cifar10", "--data-dir", cifar, "--validation-size", 20, "--epochs", 1,
+                "--batch-size", 40, "--out", out);
+        assertEquals(0, r.code(), r.err());
+        JsonObject config = json(out.resolve("config.json"));
+        assertEquals("cifar10", config.get("data").getAsString());
+        org.bnnas.train.Checkpoint.Info info = org.bnnas.train.Checkpoint.readInfo(out.resolve("supernet.safetensors"));
+        assertEquals(3, info.inChannels());
+        assertEquals(32, info.inputSize());
+    }
+
+    @Test
     void infoDescribesTheSpaceAndOneArchitecture() {
         Result space = bnnas("info", "--space", "bnnas-imagenet", "--json");
         assertEquals(0, space.code(), space.err());

@@ -67,7 +67,7 @@ public final class TestFiles {
         return b;
     }
 
-    static Path cifarDir(Path dir, int perFile) throws IOException {
+    public static Path cifarDir(Path dir, int perFile) throws IOException {
         for (int f = 1; f <= 5; f++) write(dir.resolve("data_batch_" + f + ".bin"), cifar((f - 1) * perFile, perFile), false);
         write(dir.resolve("test_batch.bin"), cifar(0, perFile), false);
         return dir;
