@@ -13,7 +13,7 @@ import org.bnnas.engine.backend.cpu.Parallel;
 import org.bnnas.space.SearchSpace;
 import picocli.CommandLine.Option;
 
-/** A picocli mixin; {@link Main} calls {@link #apply} before a command runs. */
+/** A picocli mixin; every command calls {@link #apply} first. */
 final class CommonOptions {
     @Option(names = "--space", paramLabel = "NAME|FILE", description = "Search space: bnnas-small, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
     String space = "bnnas-small";
@@ -81,13 +81,13 @@ final class CommonOptions {
     }
 
     /** The start of every config.json: command, versions, time, and these options. */
-    static Map<String, Object> baseConfig(String command, CommonOptions common) {
+    Map<String, Object> baseConfig(String command) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("command", command);
         m.put("bnnas_version", Main.version());
         m.put("java_version", Runtime.version().toString());
         m.put("started", java.time.OffsetDateTime.now().toString());
-        m.putAll(common.describe());
+        m.putAll(describe());
         return m;
     }
 

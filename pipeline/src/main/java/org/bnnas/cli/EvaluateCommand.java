@@ -103,7 +103,7 @@ final class EvaluateCommand implements Callable<Integer> {
             out.printf("%s top-1 of %s: %.4f (%d images)%n", split.equals("val") ? "validation" : "test", Architecture.format(a), top1, images.count());
             {
                 RunDir run = common.runDir("evaluate");
-                Map<String, Object> config = CommonOptions.baseConfig("evaluate", common);
+                Map<String, Object> config = common.baseConfig("evaluate");
                 config.put("checkpoint", checkpoint.toString());
                 config.put("arch", Architecture.format(a));
                 config.put("split", split);

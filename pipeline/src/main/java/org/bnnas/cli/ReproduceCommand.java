@@ -45,7 +45,7 @@ final class ReproduceCommand implements Callable<Integer> {
         Reproduction.Preset preset = quick ? QUICK : DEFAULT;
         RunDir run = common.runDir("reproduce");
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> config = CommonOptions.baseConfig("reproduce", common);
+        Map<String, Object> config = common.baseConfig("reproduce");
         config.put("preset", preset);
         run.writeJson("config.json", config);
         Reproduction r = new Reproduction(run, space, data, preset, common.seed, out);

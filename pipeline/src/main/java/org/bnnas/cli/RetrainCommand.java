@@ -44,7 +44,7 @@ final class RetrainCommand implements Callable<Integer> {
         CommonOptions.Data data = common.loadData();
         RunDir run = common.runDir("retrain");
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> config = CommonOptions.baseConfig("retrain", common);
+        Map<String, Object> config = common.baseConfig("retrain");
         config.put("arch", Architecture.format(a));
         config.put("retrain", cfg);
         run.writeJson("config.json", config);

@@ -71,7 +71,7 @@ final class RunCommand implements Callable<Integer> {
         CommonOptions.Data data = common.loadData();
         RunDir run = common.runDir("run");
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> config = CommonOptions.baseConfig("run", common);
+        Map<String, Object> config = common.baseConfig("run");
         config.put("supernet", supernetCfg);
         config.put("search", search.describe(space));
         config.put("retrain", retrainCfg);

@@ -47,7 +47,7 @@ final class SearchCommand implements Callable<Integer> {
         }
         RunDir run = common.runDir("search");
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> config = CommonOptions.baseConfig("search", common);
+        Map<String, Object> config = common.baseConfig("search");
         config.put("checkpoint", checkpoint.toString());
         config.put("search", search.describe(space));
         run.writeJson("config.json", config);

@@ -42,7 +42,7 @@ final class TrainSupernetCommand implements Callable<Integer> {
         CommonOptions.Data data = common.loadData();
         RunDir run = common.runDir("train-supernet");
         PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> config = CommonOptions.baseConfig("train-supernet", common);
+        Map<String, Object> config = common.baseConfig("train-supernet");
         config.put("supernet", cfg);
         run.writeJson("config.json", config);
         try (Supernet net = new Supernet(space, data.train().channels(), new Rng(common.seed))) {
