@@ -88,6 +88,15 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         Dataset images = split.equals("val") ? data.validation() : data.test();
         PrintWriter out = spec.commandLine().getOut();
+        RunDir run = common.runDir("evaluate");
+        Map<String, Object> config = common.baseConfig("evaluate");
+        config.put("checkpoint", checkpoint.toString());
+        config.put("arch", Architecture.format(a));
+        config.put("split", split);
+        config.put("recalibrate", recalibrate);
+        config.put("predictions", predictions == null ? null : predictions.toString());
+        config.put("batch_size", batchSize);
+        run.writeJson("config.json", config);
         try (Module net = info.kind() == Checkpoint.Kind.SUPERNET ? new Supernet(space, info.inChannels(), new Rng(0)).select(a)
                 : new StandaloneNet(space, a, info.inChannels(), new Rng(0))) {
             Checkpoint.loadModel(checkpoint, net);
@@ -101,24 +110,13 @@ final class EvaluateCommand implements Callable<Integer> {
                     : (index, label, predicted) -> csv.append(index).append(',').append(label).append(',').append(predicted).append('\n'));
             if (csv != null) RunDir.writeAtomically(predictions, csv.toString().getBytes(StandardCharsets.UTF_8));
             out.printf("%s top-1 of %s: %.4f (%d images)%n", split.equals("val") ? "validation" : "test", Architecture.format(a), top1, images.count());
-            {
-                RunDir run = common.runDir("evaluate");
-                Map<String, Object> config = common.baseConfig("evaluate");
-                config.put("checkpoint", checkpoint.toString());
-                config.put("arch", Architecture.format(a));
-                config.put("split", split);
-                config.put("recalibrate", recalibrate);
-                config.put("predictions", predictions == null ? null : predictions.toString());
-                config.put("batch_size", batchSize);
-                run.writeJson("config.json", config);
-                Map<String, Object> results = new LinkedHashMap<>();
-                results.put("checkpoint", checkpoint.toString());
-                results.put("arch", Architecture.format(a));
-                results.put("split", split);
-                results.put("recalibration_batches", recalibrate);
-                results.put("top1", top1);
-                run.writeJson("results.json", results);
-            }
+            Map<String, Object> results = new LinkedHashMap<>();
+            results.put("checkpoint", checkpoint.toString());
+            results.put("arch", Architecture.format(a));
+            results.put("split", split);
+            results.put("recalibration_batches", recalibrate);
+            results.put("top1", top1);
+            run.writeJson("results.json", results);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
