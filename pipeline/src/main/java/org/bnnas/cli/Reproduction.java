@@ -172,7 +172,6 @@ final class Reproduction {
         Map<String, Double> done = new LinkedHashMap<>();
         for (JsonObject o : run.metricsFile("ground_truth.jsonl")) done.put(o.get("arch").getAsString() + "@" + o.get("seed").getAsLong(),
                 o.get("val_top1").getAsDouble());
-        Retrainer.Config base = Retrainer.Config.defaults(preset.groundTruthEpochs(), preset.batchSize(), seed);
         int total = archs.size() * 2, index = 0;
         groundTruth = new double[archs.size()];
         for (int k = 0; k < archs.size(); k++) {
@@ -187,8 +186,7 @@ final class Reproduction {
                             flops(arch) / 1e6, s, preset.groundTruthEpochs());
                     out.flush();
                     long start = System.nanoTime();
-                    Retrainer.Config cfg = new Retrainer.Config(base.epochs(), base.batchSize(), base.lr(), base.momentum(), base.weightDecay(),
-                            base.labelSmoothing(), base.schedule(), s);
+                    Retrainer.Config cfg = Retrainer.Config.defaults(preset.groundTruthEpochs(), preset.batchSize(), s);
                     try (StandaloneNet net = new StandaloneNet(space, arch, inC, new Rng(s))) {
                         Retrainer.train(net, train, cfg, null, false, null);
                         top1 = Metrics.top1(net, data.validation(), Stages.EVAL_BATCH, null);

@@ -17,15 +17,17 @@ import org.bnnas.train.Metrics;
  */
 public final class AccuracyEvaluator implements AutoCloseable {
     private final Supernet net;
-    private final BatchLoader calibration, validation;
-    private final int calibrationBatches;
+    private final BatchLoader calibration;
+    private final Dataset validation;
+    private final int calibrationBatches, batchSize;
     private final java.util.List<BatchNorm2d> bns;
 
     public AccuracyEvaluator(Supernet net, Dataset train, Dataset val, int calibrationBatches, int batchSize, long seed) {
         this.net = net;
         this.calibrationBatches = calibrationBatches;
         this.calibration = calibrationLoader(train, batchSize, seed);
-        this.validation = new BatchLoader(val, BatchLoader.Options.evaluation(batchSize));
+        this.validation = val;
+        this.batchSize = batchSize;
         this.bns = new java.util.ArrayList<>();
         collect(net, bns);
     }
@@ -54,16 +56,7 @@ public final class AccuracyEvaluator implements AutoCloseable {
         net.select(arch);
         try (GradMode.Guard g = GradMode.noGrad()) {
             recalibrate(net, bns, calibration, calibrationBatches);
-            net.eval();
-            validation.startEpoch(0);
-            long correct = 0, seen = 0;
-            while (validation.hasNext()) {
-                try (MemoryScope s = MemoryScope.open(); BatchLoader.Batch b = validation.next()) {
-                    correct += Metrics.correct(net.forward(b.images()), b.labels());
-                    seen += b.size();
-                }
-            }
-            return correct / (double) seen;
+            return Metrics.top1(net, validation, batchSize, null);
         }
     }
 
@@ -104,6 +97,5 @@ public final class AccuracyEvaluator implements AutoCloseable {
     @Override
     public void close() {
         calibration.close();
-        validation.close();
     }
 }

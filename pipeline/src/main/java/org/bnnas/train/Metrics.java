@@ -15,12 +15,15 @@ public final class Metrics {
     public static int correct(Tensor logits, int[] labels) {
         float[] z = logits.toArray();
         int k = logits.dim(1), hits = 0;
-        for (int r = 0; r < labels.length; r++) {
-            int best = 0;
-            for (int j = 1; j < k; j++) if (z[r * k + j] > z[r * k + best]) best = j;
-            if (best == labels[r]) hits++;
-        }
+        for (int r = 0; r < labels.length; r++) if (predicted(z, r, k) == labels[r]) hits++;
         return hits;
+    }
+
+    /** The class with the largest logit in row {@code r} of {@code k}-wide logits (the first on a tie). */
+    private static int predicted(float[] z, int r, int k) {
+        int best = 0;
+        for (int j = 1; j < k; j++) if (z[r * k + j] > z[r * k + best]) best = j;
+        return best;
     }
 
     /** Receives each image's prediction during {@link #top1}. */
@@ -39,8 +42,7 @@ public final class Metrics {
                     float[] z = net.forward(b.images()).toArray();
                     int k = data.classes();
                     for (int r = 0; r < b.size(); r++) {
-                        int best = 0;
-                        for (int j = 1; j < k; j++) if (z[r * k + j] > z[r * k + best]) best = j;
+                        int best = predicted(z, r, k);
                         if (best == b.labels()[r]) correct++;
                         if (sink != null) sink.accept(index, b.labels()[r], best);
                         index++;
