@@ -39,7 +39,7 @@ done
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
 echo "== CUDA tests: every kernel against the CPU backend, and the engine's op suite on the CUDA backend"
-"${jvm[@]}" -jar "$bundle/junit-platform-console-standalone.jar" execute --disable-banner --details=summary \
+"${jvm[@]}" -jar "$bundle/junit-platform-console-standalone.jar" execute --disable-banner --details=tree --fail-if-no-tests \
     --class-path "$bundle/benchmarks.jar:$bundle/engine-tests.jar:$bundle/native-tests.jar" \
     --select-class org.bnnas.cuda.CudaBackendTest --select-class org.bnnas.engine.ops.CudaOpsTest || status=1
 
@@ -59,4 +59,5 @@ fi
 echo "== GPU benchmarks (ours), then the table"
 "${jvm[@]}" -cp "$bundle/benchmarks.jar" org.bnnas.bench.GpuStepBenchmark "$peerjson" || status=1
 rm -rf "$work"
+echo "gpu-check: finished in $SECONDS s, $([[ $status == 0 ]] && echo "all passed" || echo "SOMETHING FAILED (above)")"
 exit $status
