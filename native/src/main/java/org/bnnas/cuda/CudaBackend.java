@@ -306,6 +306,27 @@ public final class CudaBackend implements Backend {
         }
     }
 
+    /** One launch for the whole list; one copy back. */
+    @Override
+    public double[] meanAbsolute(List<Tensor> xs) {
+        int n = xs.size();
+        if (n == 0) return new double[0];
+        long[] table = new long[n + (n + 1) / 2]; // the addresses, then the sizes as ints
+        for (int i = 0; i < n; i++) {
+            table[i] = xs.get(i).address();
+            table[n + i / 2] |= (xs.get(i).size() & 0xFFFFFFFFL) << (32 * (i % 2));
+        }
+        long device = tables.upload(table);
+        long out = scratch.ensure(8L * n);
+        Check.kernel(KernelLib.bnnas_bn_indicator_table(ptr(device), ptr(device + 8L * n), n, ptr(out), STREAM), "bn_indicator_table");
+        try (DoublePointer host = new DoublePointer(n)) {
+            Check.cuda(cudaMemcpy(host, ptr(out), 8L * n, cudaMemcpyDeviceToHost), "cudaMemcpy (BN indicator table)");
+            double[] result = new double[n];
+            host.get(result);
+            return result;
+        }
+    }
+
     @Override
     public void scaleInPlace(Tensor x, float s) {
         Check.kernel(KernelLib.bnnas_scale_in_place(ptr(x), s, x.size(), STREAM), "scale_in_place");

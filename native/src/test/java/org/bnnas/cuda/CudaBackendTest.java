@@ -7,6 +7,8 @@ package org.bnnas.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Random;
 import org.bnnas.engine.backend.Backend;
 import org.bnnas.engine.backend.Backends;
@@ -219,7 +221,10 @@ class CudaBackendTest {
     void reductionsAndSgd() {
         In[] big = {rand(1_000_003)};
         double[] sums = new double[2];
-        check("sumOfSquares", big, shapes(dims(1)), (be, in, o) -> sums[be == CPU ? 0 : 1] = be.sumOfSquares(in[0]));
+        check("sumOfSquares", big, shapes(dims(1)), (be, in, o) -> {
+            sums[be == CPU ? 0 : 1] = be.sumOfSquares(in[0]);
+            be.fill(o[0], 0f); // the result is the returned value; the output tensor is unused
+        });
         assertEquals(sums[0], sums[1], 1e-9 * sums[0], "sum of squares");
         In[] sgd = {rand(4099), rand(4099), rand(4099)}; // param, grad, momentum buffer
         for (boolean first : new boolean[] {true, false}) {
@@ -235,5 +240,38 @@ class CudaBackendTest {
             be.copy(in[0], o[0]);
             be.sgdStep(o[0], in[1], null, false, 0.05f, 0f, 0f, false);
         });
+    }
+
+    /** Many BN-sized tensors at once, as a BN-only supernet's optimizer and the BN indicator see them. */
+    @Test
+    void multiTensorKernels() {
+        int[] sizes = {16, 24, 24, 40, 72, 1, 960, 33};
+        In[] args = new In[3 * sizes.length]; // params, grads, buffers
+        int[][] outs = new int[2 * sizes.length][];
+        for (int i = 0; i < sizes.length; i++) {
+            args[i] = rand(sizes[i]);
+            args[sizes.length + i] = rand(sizes[i]);
+            args[2 * sizes.length + i] = rand(sizes[i]);
+            outs[i] = dims(sizes[i]);
+            outs[sizes.length + i] = dims(sizes[i]);
+        }
+        int k = sizes.length;
+        check("sgdStepAll", args, outs, (be, in, o) -> {
+            List<Tensor> params = new ArrayList<>(), grads = new ArrayList<>(), bufs = new ArrayList<>();
+            for (int i = 0; i < k; i++) {
+                be.copy(in[i], o[i]);
+                be.copy(in[2 * k + i], o[k + i]);
+                params.add(o[i]);
+                grads.add(in[k + i]);
+                bufs.add(o[k + i]);
+            }
+            be.sgdStepAll(params, grads, bufs, 0.1f, 0.9f, 0f, false);
+        });
+        double[][] means = new double[2][];
+        check("meanAbsolute", args, shapes(dims(1)), (be, in, o) -> {
+            means[be == CPU ? 0 : 1] = be.meanAbsolute(List.of(in).subList(0, k));
+            be.fill(o[0], 0f); // the result is the returned array; the output tensor is unused
+        });
+        for (int i = 0; i < k; i++) assertEquals(means[0][i], means[1][i], 1e-12 * means[0][i], "mean |x| of tensor " + i);
     }
 }

@@ -127,6 +127,21 @@ public interface Backend {
     void channelShuffle(Tensor x, int groups, boolean inverse, Tensor y);
 
     // ---- reductions and updates ----
+    /**
+     * The mean absolute value of each tensor, in double (the BN indicator's table: the mean |gamma|
+     * of each op's last BN). A device backend computes them all in one launch.
+     */
+    default double[] meanAbsolute(List<Tensor> xs) {
+        double[] out = new double[xs.size()];
+        for (int i = 0; i < out.length; i++) {
+            float[] v = xs.get(i).toStorageArray();
+            double s = 0;
+            for (float x : v) s += Math.abs(x);
+            out[i] = s / v.length;
+        }
+        return out;
+    }
+
     /** Sum of squares of all elements, in double, in a fixed order. */
     double sumOfSquares(Tensor x);
 
