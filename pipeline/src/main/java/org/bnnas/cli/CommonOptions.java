@@ -1,5 +1,5 @@
 // CommonOptions: the options every bnnas command shares (space, data, seed, run directory,
-// threads) and what they resolve to.
+// threads, device) and what they resolve to.
 package org.bnnas.cli;
 
 import java.nio.file.Path;
@@ -9,9 +9,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bnnas.data.Dataset;
 import org.bnnas.data.Datasets;
+import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.backend.cpu.Parallel;
 import org.bnnas.space.SearchSpace;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** A picocli mixin; every command calls {@link #apply} first. */
 final class CommonOptions {
@@ -37,13 +40,29 @@ final class CommonOptions {
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: all cores).")
     Integer threads;
 
-    /** Sets the thread count; checks the options that need no file. */
+    @Option(names = "--device", paramLabel = "cpu|cuda|auto", description = "Where to compute: auto takes the GPU when there is one "
+            + "(default: ${DEFAULT-VALUE}).")
+    String device = "auto";
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /** How the line starts that says why auto runs on the CPU (on stderr, beside any error line). */
+    static final String DEVICE_NOTE = "bnnas: ";
+
+    /** Chooses the device and the thread count; checks the options that need no file. */
     void apply() {
         if (threads != null) {
             if (threads < 1) throw new CliException("--threads must be at least 1, got " + threads);
             Parallel.setThreads(threads);
         }
         if (validationSize < 1) throw new CliException("--validation-size must be at least 1, got " + validationSize);
+        try {
+            String note = Backends.select(device);
+            if (note != null) command.commandLine().getErr().println(DEVICE_NOTE + note);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--device " + e.getMessage());
+        }
     }
 
     SearchSpace loadSpace() {
@@ -100,6 +119,7 @@ final class CommonOptions {
         m.put("validation_size", validationSize);
         m.put("seed", seed);
         m.put("threads", Parallel.threads());
+        m.put("device", Backends.current().name());
         return m;
     }
 }

@@ -2,7 +2,11 @@
 // |gamma| of the chosen op's last BN; identity layers add 0. It needs no data.
 package org.bnnas.score;
 
+import java.util.ArrayList;
+import java.util.List;
+import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.nn.BatchNorm2d;
+import org.bnnas.engine.tensor.Tensor;
 import org.bnnas.supernet.Supernet;
 
 /** The table of mean |gamma| per (layer, op), read once from the supernet; scoring is a look-up. */
@@ -13,19 +17,20 @@ public final class BnScore {
         this.table = table;
     }
 
-    /** Reads the last-BN gammas of every op of the supernet. */
+    /** Reads the last-BN gammas of every op of the supernet (on a GPU: one launch for the whole table). */
     public static BnScore of(Supernet net) {
         BatchNorm2d[][] bns = net.lastBns();
+        List<Tensor> gammas = new ArrayList<>();
+        for (BatchNorm2d[] layer : bns) {
+            if (layer != null) for (BatchNorm2d bn : layer) gammas.add(bn.weight().data());
+        }
+        double[] means = Backends.current().meanAbsolute(gammas);
         double[][] t = new double[bns.length][];
+        int next = 0;
         for (int l = 0; l < bns.length; l++) {
             if (bns[l] == null) continue;
             t[l] = new double[bns[l].length];
-            for (int o = 0; o < bns[l].length; o++) {
-                float[] gamma = bns[l][o].weight().data().toArray();
-                double s = 0;
-                for (float g : gamma) s += Math.abs(g);
-                t[l][o] = s / gamma.length;
-            }
+            for (int o = 0; o < bns[l].length; o++) t[l][o] = means[next++];
         }
         return new BnScore(t);
     }

@@ -4,6 +4,7 @@ package org.bnnas.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -13,7 +14,10 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.bnnas.data.TestFiles;
+import org.bnnas.engine.backend.BackendProvider;
+import org.bnnas.engine.backend.Backends;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -166,6 +170,15 @@ class CliTest {
         Files.write(broken, new byte[] {8, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
         assertOneLineError(bnnas("evaluate", "--data-dir", data, "--checkpoint", broken, "--arch=0"), "broken.safetensors");
         assertOneLineError(bnnas("search", "--checkpoint", run.resolve("standalone.safetensors")), "not a supernet");
+        assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--device", "tpu"), "'tpu' is not a device");
+    }
+
+    @Test
+    void deviceCudaWithoutAGpuExitsWithTheReason() {
+        BackendProvider cuda = Backends.providers().stream().filter(p -> p.name().equals("cuda")).findFirst().orElseThrow();
+        String why = cuda.unavailableReason();
+        assumeTrue(why != null, "this machine can run CUDA");
+        assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--device", "cuda"), "--device cuda cannot run here: " + why);
     }
 
     private static JsonObject json0(Path file) {
@@ -182,9 +195,10 @@ class CliTest {
         assertTrue(r.err().contains("Usage:"), "a wrong option prints the usage");
     }
 
+    /** Exit 2 and one line of error on stderr (besides the line saying why auto runs on the CPU, where it does). */
     private static void assertOneLineError(Result r, String expected) {
         assertEquals(2, r.code(), r.out() + r.err());
-        String err = r.err().strip();
+        String err = r.err().lines().filter(l -> !l.startsWith(CommonOptions.DEVICE_NOTE + "running on the CPU")).collect(Collectors.joining("\n")).strip();
         assertFalse(err.contains("\n"), "one line: " + err);
         assertTrue(err.startsWith("bnnas ") && err.contains(expected), err);
     }

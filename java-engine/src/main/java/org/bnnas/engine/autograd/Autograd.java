@@ -103,7 +103,7 @@ public final class Autograd {
             if (t.isLeaf()) MemoryScope.detach(g);
             t.setGrad(g);
         } else {
-            Backends.cpu().addInPlace(cur, g);
+            Backends.current().addInPlace(cur, g);
             cur.bumpVersion();
             g.close();
         }

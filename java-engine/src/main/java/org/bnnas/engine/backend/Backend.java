@@ -2,6 +2,8 @@
 // (native/) runs the same op test suite against it.
 package org.bnnas.engine.backend;
 
+import java.util.List;
+import org.bnnas.engine.tensor.NativeMemory;
 import org.bnnas.engine.tensor.Tensor;
 
 /**
@@ -11,6 +13,18 @@ import org.bnnas.engine.tensor.Tensor;
  */
 public interface Backend {
     String name();
+
+    // ---- memory ----
+    /** Where tensors take their memory from while this backend is in use. */
+    default NativeMemory.Source memory() {
+        return NativeMemory.HOST;
+    }
+
+    /** x = value everywhere. */
+    void fill(Tensor x, float value);
+
+    /** dst = src (same shape). */
+    void copy(Tensor src, Tensor dst);
 
     // ---- elementwise ----
     /** out = a + b. */
@@ -54,6 +68,15 @@ public interface Backend {
 
     /** Per-channel mean and biased variance of x over (N, H, W). */
     void batchNormStats(Tensor x, Tensor mean, Tensor var);
+
+    /**
+     * Batch norm as an affine map, per channel, in float arithmetic: invStd = (float) (1 /
+     * sqrt(var + eps)) computed in double, scale = gamma * invStd, shift = beta - mean * scale.
+     */
+    void batchNormFold(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor scale, Tensor shift, Tensor invStd);
+
+    /** running = (float) ((1 - m) * running + m * batch * correction), computed in double. */
+    void updateRunningStat(Tensor running, Tensor batch, double m, double correction);
 
     /** y = act(x * scale + shift) per channel: the normalisation once statistics are known. */
     void channelAffine(Tensor x, Tensor scale, Tensor shift, float cap, Tensor y);
@@ -104,6 +127,21 @@ public interface Backend {
     void channelShuffle(Tensor x, int groups, boolean inverse, Tensor y);
 
     // ---- reductions and updates ----
+    /**
+     * The mean absolute value of each tensor, in double (the BN indicator's table: the mean |gamma|
+     * of each op's last BN). A device backend computes them all in one launch.
+     */
+    default double[] meanAbsolute(List<Tensor> xs) {
+        double[] out = new double[xs.size()];
+        for (int i = 0; i < out.length; i++) {
+            float[] v = xs.get(i).toStorageArray();
+            double s = 0;
+            for (float x : v) s += Math.abs(x);
+            out[i] = s / v.length;
+        }
+        return out;
+    }
+
     /** Sum of squares of all elements, in double, in a fixed order. */
     double sumOfSquares(Tensor x);
 
@@ -120,4 +158,16 @@ public interface Backend {
      */
     void sgdStep(Tensor param, Tensor grad, Tensor buf, boolean firstStep, float lr, float momentum,
                  float weightDecay, boolean nesterov);
+
+    /**
+     * sgdStep (not a first step) on each params[i] with grads[i] and bufs[i] (bufs null when
+     * momentum is 0), all with the same hyperparameters. A device backend does them all in one
+     * launch (a BN-only supernet has hundreds of small gamma and beta tensors).
+     */
+    default void sgdStepAll(List<Tensor> params, List<Tensor> grads, List<Tensor> bufs, float lr, float momentum, float weightDecay,
+                            boolean nesterov) {
+        for (int i = 0; i < params.size(); i++) {
+            sgdStep(params.get(i), grads.get(i), bufs == null ? null : bufs.get(i), false, lr, momentum, weightDecay, nesterov);
+        }
+    }
 }

@@ -3,6 +3,7 @@
 package org.bnnas.engine.nn;
 
 import java.util.Map;
+import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.io.TensorData;
 import org.bnnas.engine.ops.Ops;
 import org.bnnas.engine.tensor.Tensor;
@@ -70,8 +71,11 @@ public final class BatchNorm2d extends Module {
      * scale = gamma / sqrt(running_var + eps), shift = beta - running_mean * scale.
      */
     public Tensor[] evalAffine() {
-        float[][] folded = Ops.foldBatchNorm(weight.data(), bias.data(), runningMean, runningVar, eps);
-        return new Tensor[] {Tensor.fromArray(folded[0], numFeatures), Tensor.fromArray(folded[1], numFeatures)};
+        Tensor scale = Tensor.empty(numFeatures), shift = Tensor.empty(numFeatures);
+        try (Tensor invStd = Tensor.empty(numFeatures)) {
+            Backends.current().batchNormFold(weight.data(), bias.data(), runningMean, runningVar, eps, scale, shift, invStd);
+        }
+        return new Tensor[] {scale, shift};
     }
 
     /**

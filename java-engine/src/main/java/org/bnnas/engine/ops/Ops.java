@@ -256,50 +256,25 @@ public final class Ops {
         }
         Tensor mean = Tensor.empty(c), invStd = Tensor.empty(c), scale = Tensor.empty(c), shift = Tensor.empty(c);
         boolean batchStats = training || runningMean == null;
-        float[][] folded;
         if (batchStats) {
             long count = x.size() / c;
             if (training && count <= 1) throw bad(op, "training needs more than one value per channel, input " + x.shape());
             try (Tensor var = Tensor.empty(c)) {
                 be().batchNormStats(x, mean, var);
-                folded = foldBatchNorm(gamma, beta, mean, var, eps);
+                be().batchNormFold(gamma, beta, mean, var, eps, scale, shift, invStd);
                 if (training && runningMean != null) {
                     double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;
-                    updateRunning(runningMean, mean.toStorageArray(), m, 1.0);
-                    updateRunning(runningVar, var.toStorageArray(), m, count / (double) (count - 1));
+                    be().updateRunningStat(runningMean, mean, m, 1.0);
+                    be().updateRunningStat(runningVar, var, m, count / (double) (count - 1));
+                    runningMean.bumpVersion();
+                    runningVar.bumpVersion();
                 }
             }
         } else {
-            folded = foldBatchNorm(gamma, beta, runningMean, runningVar, eps);
+            be().batchNormFold(gamma, beta, runningMean, runningVar, eps, scale, shift, invStd);
             mean.copyFrom(runningMean);
         }
-        scale.copyFromStorage(folded[0]);
-        shift.copyFromStorage(folded[1]);
-        invStd.copyFromStorage(folded[2]);
         return new Normalisation(mean, invStd, scale, shift, batchStats);
-    }
-
-    /**
-     * Batch norm as an affine map: {scale, shift, invStd} with invStd = 1 / sqrt(var + eps),
-     * scale = gamma * invStd, shift = beta - mean * scale, in float arithmetic (the backward
-     * recomputes the forward's pre-activation values from exactly these numbers).
-     */
-    public static float[][] foldBatchNorm(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps) {
-        float[] rm = mean.toStorageArray(), rv = var.toStorageArray(), g = gamma.toStorageArray(), b = beta.toStorageArray();
-        int c = rm.length;
-        float[] is = new float[c], scale = new float[c], shift = new float[c];
-        for (int ch = 0; ch < c; ch++) {
-            is[ch] = (float) (1.0 / Math.sqrt(rv[ch] + (double) eps));
-            scale[ch] = g[ch] * is[ch];
-            shift[ch] = b[ch] - rm[ch] * scale[ch];
-        }
-        return new float[][] {scale, shift, is};
-    }
-
-    private static void updateRunning(Tensor running, float[] batch, double m, double correction) {
-        float[] r = running.toStorageArray();
-        for (int i = 0; i < r.length; i++) r[i] = (float) ((1 - m) * r[i] + m * batch[i] * correction);
-        running.copyFromStorage(r);
     }
 
     // ---- pooling, linear, dropout, loss ----------------------------------------------------------

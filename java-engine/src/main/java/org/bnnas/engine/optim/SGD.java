@@ -76,13 +76,16 @@ public final class SGD implements AutoCloseable {
         for (ParamGroup g : groups) g.setLr(g.initialLr() * factor);
     }
 
-    /** Updates every parameter that requires grad and has a gradient; see the class comment. */
+    /**
+     * Updates every parameter that requires grad and has a gradient; see the class comment. Each
+     * group's tensors go to the backend in one call, which a device backend turns into one launch.
+     * A new momentum buffer starts at zero, which makes its first step buf = g exactly.
+     */
     public void step() {
         checkOpen();
         for (ParamGroup group : groups) {
-            float lr = (float) group.lr();
             float momentum = (float) group.momentum();
-            float weightDecay = (float) group.weightDecay();
+            List<Tensor> params = new ArrayList<>(), grads = new ArrayList<>(), bufs = momentum != 0f ? new ArrayList<>() : null;
             for (Parameter p : group.params()) {
                 Tensor grad = p.grad();
                 if (!p.requiresGrad() || grad == null) continue; // no gradient, no update
@@ -90,15 +93,14 @@ public final class SGD implements AutoCloseable {
                     throw new IllegalStateException("SGD: gradient " + grad.shape() + " for parameter " + p.data().shape());
                 }
                 State s = state.computeIfAbsent(p, k -> new State());
-                boolean firstStep = false;
-                if (momentum != 0f && s.momentumBuffer == null) {
-                    s.momentumBuffer = newBuffer(p);
-                    firstStep = true; // the kernel sets buf = g instead of decaying the zeros
-                }
-                Tensor buf = momentum != 0f ? s.momentumBuffer : null;
-                Backends.current().sgdStep(p.data(), grad, buf, firstStep, lr, momentum, weightDecay, group.nesterov());
+                if (momentum != 0f && s.momentumBuffer == null) s.momentumBuffer = newBuffer(p);
+                params.add(p.data());
+                grads.add(grad);
+                if (bufs != null) bufs.add(s.momentumBuffer);
                 s.steps++;
             }
+            if (params.isEmpty()) continue;
+            Backends.current().sgdStepAll(params, grads, bufs, (float) group.lr(), momentum, (float) group.weightDecay(), group.nesterov());
         }
     }
 

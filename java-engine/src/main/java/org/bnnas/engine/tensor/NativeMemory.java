@@ -1,5 +1,6 @@
-// NativeMemory: the off-heap allocator behind every CPU tensor, with a size-class pool so that a
-// steady training loop stops calling malloc after its first steps.
+// NativeMemory: the allocator behind every tensor, with a size-class pool so that a steady
+// training loop stops allocating after its first steps. Host memory by default; a device backend
+// installs its own source of memory (CUDA: device memory, which the host reaches by copies).
 package org.bnnas.engine.tensor;
 
 import java.nio.ByteBuffer;
@@ -17,19 +18,67 @@ import org.bytedeco.javacpp.Pointer;
  * Memory goes back to the pool only when its owner closes it, never through the garbage collector.
  */
 public final class NativeMemory {
-    /** One block: its address, its usable size in bytes, and a direct buffer over it (native order). */
+    /**
+     * Where blocks come from. Host memory is read through a direct buffer; memory the host cannot
+     * address (a GPU's) through {@link #toHost} and {@link #fromHost}, which copy.
+     */
+    public interface Source {
+        /** A block of {@code bytes}, or 0 when there is no memory left. */
+        long allocate(long bytes);
+
+        void free(long address);
+
+        String name();
+
+        /** Whether the host can read and write this memory in place. */
+        default boolean hostAccessible() {
+            return true;
+        }
+
+        /** Copies {@code dst.length} floats from {@code address} to the host, after the work that writes them. */
+        default void toHost(long address, float[] dst) {
+            throw new UnsupportedOperationException(name() + ": no copy to the host");
+        }
+
+        /** Copies {@code src} to {@code address}, ordered before the work launched after it. */
+        default void fromHost(float[] src, long address) {
+            throw new UnsupportedOperationException(name() + ": no copy from the host");
+        }
+    }
+
+    /** Plain host memory from malloc. */
+    public static final Source HOST = new Source() {
+        @Override public long allocate(long bytes) {
+            Pointer p = Pointer.malloc(bytes);
+            return p == null ? 0 : p.address();
+        }
+
+        @Override public void free(long address) {
+            Pointer.free(new Tensor.AddressPointer(address));
+        }
+
+        @Override public String name() {
+            return "host";
+        }
+    };
+
+    /** One block: its source, its address, its usable size in bytes, and a direct buffer over it (native order; null for memory the host cannot address). */
     public static final class Block {
+        final Source source;
         final long rawAddress;
-        final Pointer raw;
         public final long address;
         public final long capacityBytes;
         public final ByteBuffer buffer;
 
-        private Block(Pointer raw, long address, long capacityBytes) {
-            this.raw = raw;
-            this.rawAddress = raw.address();
+        private Block(Source source, long rawAddress, long address, long capacityBytes) {
+            this.source = source;
+            this.rawAddress = rawAddress;
             this.address = address;
             this.capacityBytes = capacityBytes;
+            if (!source.hostAccessible()) {
+                this.buffer = null;
+                return;
+            }
             BytePointer view = new BytePointer(new Tensor.AddressPointer(address));
             view.capacity(capacityBytes);
             this.buffer = view.asByteBuffer().order(ByteOrder.nativeOrder());
@@ -37,10 +86,15 @@ public final class NativeMemory {
                 throw new IllegalStateException("NativeMemory: buffer view does not cover the block");
             }
         }
+
+        public Source source() {
+            return source;
+        }
     }
 
     private static final int ALIGN = 64;
     private static final Map<Long, ArrayDeque<Block>> FREE = new HashMap<>();
+    private static Source source = HOST;
     private static long reservedBytes;
     private static long inUseBytes;
     private static long mallocCalls;
@@ -62,10 +116,10 @@ public final class NativeMemory {
         ArrayDeque<Block> free = FREE.get(cls);
         Block b = free == null ? null : free.pollLast();
         if (b == null) {
-            Pointer raw = Pointer.malloc(cls + ALIGN);
-            if (raw == null || raw.isNull()) throw new OutOfMemoryError("NativeMemory: malloc of " + cls + " bytes failed");
-            long aligned = (raw.address() + ALIGN - 1) & -ALIGN;
-            b = new Block(raw, aligned, cls);
+            long raw = source.allocate(cls + ALIGN);
+            if (raw == 0) throw new OutOfMemoryError("NativeMemory: " + source.name() + " allocation of " + cls + " bytes failed");
+            long aligned = (raw + ALIGN - 1) & -ALIGN;
+            b = new Block(source, raw, aligned, cls);
             reservedBytes += cls + ALIGN;
             mallocCalls++;
         }
@@ -76,14 +130,35 @@ public final class NativeMemory {
     /** Returns a block to its free list; the memory stays reserved for the next request of its class. */
     public static synchronized void release(Block b) {
         inUseBytes -= b.capacityBytes;
+        if (b.source != source) { // from before a change of source: it goes back where it came from
+            b.source.free(b.rawAddress);
+            reservedBytes -= b.capacityBytes + ALIGN;
+            return;
+        }
         FREE.computeIfAbsent(b.capacityBytes, k -> new ArrayDeque<>()).addLast(b);
+    }
+
+    /**
+     * Makes new tensors take their memory from {@code s}. Pooled blocks of the old source are freed;
+     * tensors that still hold one keep it until they close. Choose the device before creating a
+     * model: a device backend cannot read plain host memory.
+     */
+    public static synchronized void use(Source s) {
+        if (s == source) return;
+        trim();
+        source = s;
+    }
+
+    /** The source new tensors take their memory from. */
+    public static synchronized Source source() {
+        return source;
     }
 
     /** Frees every pooled block that is not in use back to the system. */
     public static synchronized void trim() {
         for (ArrayDeque<Block> q : FREE.values()) {
             for (Block b : q) {
-                Pointer.free(b.raw);
+                b.source.free(b.rawAddress);
                 reservedBytes -= b.capacityBytes + ALIGN;
             }
         }
@@ -96,6 +171,6 @@ public final class NativeMemory {
     /** Bytes held by live tensors. */
     public static synchronized long inUseBytes() { return inUseBytes; }
 
-    /** How many times the pool had to call malloc since start-up. */
+    /** How many times the pool had to ask its source for memory since start-up. */
     public static synchronized long mallocCalls() { return mallocCalls; }
 }

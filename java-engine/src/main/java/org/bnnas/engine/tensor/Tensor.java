@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.util.Arrays;
 import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.autograd.Node;
+import org.bnnas.engine.backend.Backends;
 
 /**
  * A float32 tensor in off-heap memory owned by a {@link MemoryScope} or by its creator.
@@ -59,7 +60,7 @@ public final class Tensor implements AutoCloseable {
 
     public static Tensor scalar(float v) {
         Tensor t = new Tensor(Shape.of());
-        t.block.buffer.putFloat(0, v);
+        t.copyFromStorage(new float[] {v});
         return t;
     }
 
@@ -82,13 +83,25 @@ public final class Tensor implements AutoCloseable {
 
     public int size() { return shape.size(); }
 
-    /** Direct buffer over the storage, native byte order; element i (storage order) at byte 4*i. */
+    /**
+     * Direct buffer over the storage, native byte order; element i (storage order) at byte 4*i.
+     * Only for tensors in host memory (the CPU backend's); others are read with toArray.
+     */
     public ByteBuffer buffer() {
         checkOpen();
+        if (block.buffer == null) {
+            throw new IllegalStateException("Tensor " + shape + " is in " + block.source().name() + ": the host reads it with toArray()");
+        }
         return block.buffer;
     }
 
-    /** Address of the first element, for native libraries. */
+    /** Whether the host can read this tensor in place through {@link #buffer()}. */
+    public boolean onHost() {
+        checkOpen();
+        return block.buffer != null;
+    }
+
+    /** Address of the first element, for native libraries and device kernels. */
     public long address() {
         checkOpen();
         return block.address;
@@ -168,77 +181,86 @@ public final class Tensor implements AutoCloseable {
             }
             flat = flat * shape.dim(d) + index[d];
         }
-        return buffer().getFloat(4 * storageIndex(flat));
+        return storageElement(storageIndex(flat));
     }
 
     /** The value of a one-element tensor. */
     public float item() {
         if (shape.numel() != 1) throw new IllegalArgumentException("Tensor.item: shape " + shape + " has " + shape.numel() + " elements");
-        return buffer().getFloat(0);
+        return storageElement(0);
+    }
+
+    private float storageElement(int i) {
+        checkOpen();
+        if (block.buffer != null) return block.buffer.getFloat(4 * i);
+        float[] one = new float[1];
+        block.source().toHost(block.address + 4L * i, one);
+        return one[0];
     }
 
     /** A copy of the contents in logical row-major order. */
     public float[] toArray() {
-        ByteBuffer b = buffer();
-        int n = size();
-        float[] out = new float[n];
-        if (shape.rank() != 4) {
-            b.asFloatBuffer().get(0, out);
-            return out;
-        }
+        float[] stored = toStorageArray();
+        if (shape.rank() != 4) return stored;
+        float[] out = new float[stored.length];
         int c = shape.dim(1), hw = shape.dim(2) * shape.dim(3);
-        for (int s = 0; s < n; s++) { // s walks storage order (n, h, w, c)
+        for (int s = 0; s < stored.length; s++) { // s walks storage order (n, h, w, c)
             int ch = s % c, pix = (s / c) % hw, img = s / (c * hw);
-            out[(img * c + ch) * hw + pix] = b.getFloat(4 * s);
+            out[(img * c + ch) * hw + pix] = stored[s];
         }
         return out;
     }
 
     /** The contents in storage order (channels-last for 4-D). */
     public float[] toStorageArray() {
+        checkOpen();
         float[] out = new float[size()];
-        buffer().asFloatBuffer().get(0, out);
+        if (block.buffer != null) {
+            block.buffer.asFloatBuffer().get(0, out);
+        } else {
+            block.source().toHost(block.address, out);
+        }
         return out;
     }
 
     /** Overwrites the contents from logical row-major order. */
     public void copyFrom(float[] data) {
         if (data.length != size()) throw new IllegalArgumentException("Tensor.copyFrom: " + data.length + " values for shape " + shape);
-        ByteBuffer b = buffer();
         if (shape.rank() != 4) {
-            b.asFloatBuffer().put(0, data);
-        } else {
-            int c = shape.dim(1), hw = shape.dim(2) * shape.dim(3);
-            for (int s = 0; s < data.length; s++) {
-                int ch = s % c, pix = (s / c) % hw, img = s / (c * hw);
-                b.putFloat(4 * s, data[(img * c + ch) * hw + pix]);
-            }
+            copyFromStorage(data);
+            return;
         }
-        version++;
+        float[] stored = new float[data.length];
+        int c = shape.dim(1), hw = shape.dim(2) * shape.dim(3);
+        for (int s = 0; s < data.length; s++) {
+            int ch = s % c, pix = (s / c) % hw, img = s / (c * hw);
+            stored[s] = data[(img * c + ch) * hw + pix];
+        }
+        copyFromStorage(stored);
     }
 
     /** Overwrites the contents from storage order. */
     public void copyFromStorage(float[] data) {
         if (data.length != size()) throw new IllegalArgumentException("Tensor.copyFromStorage: " + data.length + " values for shape " + shape);
-        buffer().asFloatBuffer().put(0, data);
+        checkOpen();
+        if (block.buffer != null) {
+            block.buffer.asFloatBuffer().put(0, data);
+        } else {
+            block.source().fromHost(data, block.address);
+        }
         version++;
     }
 
-    /** Copies another tensor of the same shape into this one. */
+    /** Copies another tensor of the same shape into this one (on the backend's device). */
     public void copyFrom(Tensor src) {
         if (!src.shape.equals(shape)) throw new IllegalArgumentException("Tensor.copyFrom: shape " + src.shape + " into " + shape);
-        org.bytedeco.javacpp.Pointer.memcpy(new AddressPointer(address()), new AddressPointer(src.address()), 4L * size());
+        Backends.current().copy(src, this);
         version++;
     }
 
+    /** Sets every element to {@code v} (on the backend's device). */
     public void fill(float v) {
-        ByteBuffer b = buffer();
-        int n = size();
-        if (v == 0f) {
-            org.bytedeco.javacpp.Pointer.memset(new AddressPointer(address()), 0, 4L * n);
-        } else {
-            for (int i = 0; i < n; i++) b.putFloat(4 * i, v);
-        }
+        Backends.current().fill(this, v);
         version++;
     }
 

@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-class OpsTest {
+public class OpsTest {
 
     @ParameterizedTest(name = "conv2d n{0} ci{1} {2}x{3} co{4} k{5} s{6} p{7} g{8}")
     @CsvSource({

@@ -25,6 +25,23 @@ public final class CpuBackend implements Backend {
         return "cpu";
     }
 
+    // ---- memory --------------------------------------------------------------------------------
+
+    @Override
+    public void fill(Tensor x, float value) {
+        if (value == 0f) {
+            org.bytedeco.javacpp.Pointer.memset(new Tensor.AddressPointer(x.address()), 0, 4L * x.size());
+            return;
+        }
+        ByteBuffer b = x.buffer();
+        for (int i = 0, n = x.size(); i < n; i++) b.putFloat(4 * i, value);
+    }
+
+    @Override
+    public void copy(Tensor src, Tensor dst) {
+        org.bytedeco.javacpp.Pointer.memcpy(new Tensor.AddressPointer(dst.address()), new Tensor.AddressPointer(src.address()), 4L * src.size());
+    }
+
     // ---- elementwise ---------------------------------------------------------------------------
 
     /** Runs body(from, to) over [0, n) in chunks of about CHUNK floats, rounded to a multiple of unit. */
@@ -144,6 +161,27 @@ public final class CpuBackend implements Backend {
         var.copyFromStorage(v);
     }
 
+
+    @Override
+    public void batchNormFold(Tensor gamma, Tensor beta, Tensor mean, Tensor var, float eps, Tensor scale, Tensor shift, Tensor invStd) {
+        ByteBuffer g = gamma.buffer(), b = beta.buffer(), m = mean.buffer(), v = var.buffer();
+        ByteBuffer sc = scale.buffer(), sh = shift.buffer(), is = invStd.buffer();
+        for (int c = 0, n = mean.size(); c < n; c++) {
+            float inv = (float) (1.0 / Math.sqrt(v.getFloat(4 * c) + (double) eps));
+            float s = g.getFloat(4 * c) * inv;
+            is.putFloat(4 * c, inv);
+            sc.putFloat(4 * c, s);
+            sh.putFloat(4 * c, b.getFloat(4 * c) - m.getFloat(4 * c) * s);
+        }
+    }
+
+    @Override
+    public void updateRunningStat(Tensor running, Tensor batch, double m, double correction) {
+        ByteBuffer r = running.buffer(), x = batch.buffer();
+        for (int c = 0, n = running.size(); c < n; c++) {
+            r.putFloat(4 * c, (float) ((1 - m) * r.getFloat(4 * c) + m * x.getFloat(4 * c) * correction));
+        }
+    }
     @Override
     public void channelAffine(Tensor x, Tensor scale, Tensor shift, float cap, Tensor y) {
         int c = x.dim(1);

@@ -1,0 +1,62 @@
+// DeviceMemory: GPU memory (cudaMalloc) as the source of the engine's tensor pool. The host reaches
+// it only by copies (cudaMemcpy on the default stream, which the kernels use too, so a copy to
+// the host sees everything launched before it).
+package org.bnnas.cuda;
+
+import static org.bytedeco.cuda.global.cudart.cudaFree;
+import static org.bytedeco.cuda.global.cudart.cudaMalloc;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
+import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudart.cudaSuccess;
+
+import org.bnnas.engine.tensor.NativeMemory;
+import org.bnnas.engine.tensor.Tensor;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.PointerPointer;
+
+/**
+ * The engine's pool ({@link NativeMemory}) keeps freed blocks per size class and hands them out
+ * again, so this is the caching device allocator: after the first steps of a training loop no
+ * cudaMalloc happens. A block goes back to the pool while kernels may still use it; that is safe
+ * because every later use is a launch on the same stream, ordered after them.
+ */
+final class DeviceMemory implements NativeMemory.Source {
+    @Override
+    public long allocate(long bytes) {
+        try (PointerPointer<?> out = new PointerPointer<>(1)) {
+            if (cudaMalloc(out, bytes) != cudaSuccess) return 0; // NativeMemory reports the failed allocation
+            return out.get(0).address();
+        }
+    }
+
+    @Override
+    public void free(long address) {
+        Check.cuda(cudaFree(new Tensor.AddressPointer(address)), "cudaFree");
+    }
+
+    @Override
+    public String name() {
+        return "GPU memory";
+    }
+
+    @Override
+    public boolean hostAccessible() {
+        return false;
+    }
+
+    @Override
+    public void toHost(long address, float[] dst) {
+        try (FloatPointer host = new FloatPointer(dst.length)) {
+            Check.cuda(cudaMemcpy(host, new Tensor.AddressPointer(address), 4L * dst.length, cudaMemcpyDeviceToHost), "cudaMemcpy (to host)");
+            host.get(dst);
+        }
+    }
+
+    @Override
+    public void fromHost(float[] src, long address) {
+        try (FloatPointer host = new FloatPointer(src)) {
+            Check.cuda(cudaMemcpy(new Tensor.AddressPointer(address), host, 4L * src.length, cudaMemcpyHostToDevice), "cudaMemcpy (from host)");
+        }
+    }
+}

@@ -1,0 +1,21 @@
+// CudaOpsTest: the engine's whole op test suite (forward against float64, backward against finite
+// differences) run again with the CUDA backend selected; skipped, with the reason, without a GPU.
+package org.bnnas.engine.ops;
+
+import org.bnnas.cuda.Gpu;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(Gpu.class)
+class CudaOpsTest extends OpsTest {
+    @BeforeAll
+    static void onCuda() {
+        Gpu.select();
+    }
+
+    @AfterAll
+    static void backToCpu() {
+        Gpu.release();
+    }
+}

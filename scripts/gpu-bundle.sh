@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# gpu-bundle.sh: run here (no GPU needed; nvcc must be on PATH). Builds the project and packs into
+# gpu-bundle/ (git-ignored) everything scripts/gpu-check.sh needs on a GPU machine that has no
+# network and no Java: the benchmarks jar (engine, CUDA backend with its kernel library, pipeline,
+# every dependency), the CUDA tests and the engine's op tests, JUnit's console launcher and a
+# small Java runtime, and the PyTorch peer from ../shared. Together about 53 MiB. On the GPU machine:
+#   scripts/gpu-check.sh gpu-bundle gpu-bundle/peers/pytorch_supernet.py
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v nvcc >/dev/null || { echo "gpu-bundle.sh: nvcc is not on PATH: the kernel library would be missing from the bundle" >&2; exit 2; }
+
+echo "building (mvn -DskipTests package)..."
+mvn -B -q -DskipTests package
+out=gpu-bundle
+rm -rf "$out"
+mkdir -p "$out"
+unzip -l benchmarks/target/benchmarks.jar org/bnnas/cuda/linux-x86_64/libbnnas_kernels.so >/dev/null ||
+    { echo "gpu-bundle.sh: the kernel library is not in benchmarks.jar" >&2; exit 1; }
+cp benchmarks/target/benchmarks.jar "$out/"
+cp java-engine/target/java-engine-*-tests.jar "$out/engine-tests.jar"
+jar cf "$out/native-tests.jar" -C native/target/test-classes .
+junit=$(sed -n 's:.*<junit-platform.version>\(.*\)</junit-platform.version>.*:\1:p' pom.xml)
+mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit" -DoutputDirectory="$out" -Dmdep.stripVersion=true
+# The PyTorch peer and the spaces it reads, laid out as in shared/ (peers/ beside spaces/).
+if [[ -d ../shared/peers ]]; then
+    mkdir -p "$out/peers" "$out/spaces"
+    cp ../shared/peers/pytorch_supernet.py "$out/peers/"
+    cp ../shared/spaces/*.json "$out/spaces/"
+fi
+jre=$(mktemp -d)
+jlink --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.incubator.vector \
+      --strip-debug --no-man-pages --no-header-files --compress=2 --output "$jre/jre" 2>/dev/null
+tar -C "$jre" -cJf "$out/jre.tar.xz" jre
+rm -rf "$jre"
+du -sh "$out"/*
+du -sh "$out"

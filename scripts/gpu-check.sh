@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# gpu-check.sh BUNDLE [PYTORCH_PEER]: on a machine with an NVIDIA GPU and no network, runs the CUDA
+# tests and the GPU benchmarks from a bundle made beforehand by scripts/gpu-bundle.sh on a machine
+# without a GPU, and, where PyTorch with CUDA is installed, the same steps through the PyTorch
+# peer (shared/peers/pytorch_supernet.py, given as PYTORCH_PEER; its spaces are read from
+# ../spaces beside it). Prints the table of ours against PyTorch last.
+#
+#   scripts/gpu-check.sh gpu-bundle shared/peers/pytorch_supernet.py
+set -uo pipefail
+bundle=${1:?usage: scripts/gpu-check.sh BUNDLE [PYTORCH_PEER]}
+peer=${2:-}
+work=$(mktemp -d)
+status=0
+
+# Java: the machine's own when it is 17 or newer, else the bundle's runtime.
+if command -v java >/dev/null && java -version 2>&1 | grep -Eq 'version "(1[7-9]|[2-9][0-9])'; then
+    java=java
+else
+    tar -C "$work" -xJf "$bundle/jre.tar.xz" && java=$work/jre/bin/java
+fi
+jvm=("$java" --add-modules jdk.incubator.vector -Xmx16g)
+
+# The CUDA, cuDNN and cuBLAS libraries: wherever they are (a CUDA toolkit, a PyTorch installation's
+# nvidia/*/lib folders), their folders go on the library path.
+roots=(/usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu /usr/local/lib /opt)
+if command -v python3 >/dev/null; then
+    while read -r d; do [[ -n $d ]] && roots+=("$d"); done < <(python3 -c 'import site, sys; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null)
+fi
+for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcudnn.so.9; do
+    found=$(find "${roots[@]}" -name "$lib" -print -quit 2>/dev/null)
+    if [[ -n $found ]]; then
+        dir=$(dirname "$found")
+        case ":${LD_LIBRARY_PATH:-}:" in *":$dir:"*) ;; *) export LD_LIBRARY_PATH=$dir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} ;; esac
+        echo "gpu-check: $lib in $dir"
+    else
+        echo "gpu-check: $lib not found (searched ${roots[*]})"
+    fi
+done
+command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+
+echo "== CUDA tests: every kernel against the CPU backend, and the engine's op suite on the CUDA backend"
+"${jvm[@]}" -jar "$bundle/junit-platform-console-standalone.jar" execute --disable-banner --details=tree --fail-if-no-tests \
+    --class-path "$bundle/benchmarks.jar:$bundle/engine-tests.jar:$bundle/native-tests.jar" \
+    --select-class org.bnnas.cuda.CudaBackendTest --select-class org.bnnas.engine.ops.CudaOpsTest || status=1
+
+peerjson=$work/peer.jsonl
+if [[ -n $peer ]] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    spaces=$(cd "$(dirname "$peer")/../spaces" && pwd)
+    echo "== PyTorch peer ($(python3 -c 'import torch; print(torch.__version__)'))"
+    for config in "bnnas-imagenet 64" "bnnas-small 512"; do
+        set -- $config
+        PYTHONUNBUFFERED=1 python3 "$peer" --space "$spaces/$1.json" --device cuda --batch "$2" --steps 20 \
+            --archs "$spaces/bench-archs.json" --skip-spos-eval | tee -a "$peerjson" || status=1
+    done
+else
+    echo "== PyTorch peer: skipped (no peer path given, or no PyTorch with CUDA here)"
+fi
+
+echo "== GPU benchmarks (ours), then the table"
+"${jvm[@]}" -cp "$bundle/benchmarks.jar" org.bnnas.bench.GpuStepBenchmark "$peerjson" || status=1
+rm -rf "$work"
+echo "gpu-check: finished in $SECONDS s, $([[ $status == 0 ]] && echo "all passed" || echo "SOMETHING FAILED (above)")"
+exit $status
