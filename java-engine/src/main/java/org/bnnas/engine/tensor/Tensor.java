@@ -95,12 +95,6 @@ public final class Tensor implements AutoCloseable {
         return block.buffer;
     }
 
-    /** Whether the host can read this tensor in place through {@link #buffer()}. */
-    public boolean onHost() {
-        checkOpen();
-        return block.buffer != null;
-    }
-
     /** Address of the first element, for native libraries and device kernels. */
     public long address() {
         checkOpen();
