@@ -19,13 +19,13 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Rerun with the same --out to continue a killed run."})
 final class ReproduceCommand implements Callable<Integer> {
     /**
-     * About 2 hours on 2 cores: the figures the README shows. The ground truth takes about half of
-     * it (6 architectures x 2 seeds x 6 epochs of 50,000 images). What the ceiling (seed against
+     * About 1 h 45 min on 2 cores: the figures the README shows. The ground truth takes half of it
+     * (6 architectures x 2 seeds x 6 epochs of 50,000 images). What the ceiling (seed against
      * seed) came to, 2026-11-28: 1 epoch of 10,000 images, 8 architectures: -0.14 (the quick
      * preset); 3 epochs of 50,000, 12 architectures: 0.33; 6 epochs of 50,000, 8 architectures:
-     * 0.57 in 2 h 24 min all told. Neighbours in FLOPs are closer than seed noise, so fewer
-     * architectures, further apart, separate better, and 6 instead of 8 saves a quarter of the
-     * ground truth's time.
+     * 0.57 (2 h 24 min all told); 6 architectures: 0.47 (1 h 43 min). Neighbours in FLOPs differ
+     * by less than one architecture's two seeds can, so which seeds are drawn decides much of the
+     * ceiling; 0.6 was not reached within 2 hours.
      */
     static final Reproduction.Preset DEFAULT = new Reproduction.Preset("default", 6, 6, 0, 2, 20, 2, 20, 2000, 50, 20, 4, 2, 128);
     /** About 7 minutes on 2 cores: every stage on a 10,000-image training subset, for checking the setup. */
@@ -34,7 +34,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--quick", description = "The quick preset (about 7 minutes on 2 cores) instead of the default (about 2 hours).")
+    @Option(names = "--quick", description = "The quick preset (about 7 minutes on 2 cores) instead of the default (about 1 h 45 min).")
     boolean quick;
 
     @Spec
