@@ -23,9 +23,9 @@ final class ReproduceCommand implements Callable<Integer> {
      * (6 architectures x 2 seeds x 6 epochs of 50,000 images). What the ceiling (seed against
      * seed) came to, 2026-11-28: 1 epoch of 10,000 images, 8 architectures: -0.14 (the quick
      * preset); 3 epochs of 50,000, 12 architectures: 0.33; 6 epochs of 50,000, 8 architectures:
-     * 0.57 (2 h 24 min all told); 6 architectures: 0.47 (1 h 43 min). Neighbours in FLOPs differ
-     * by less than one architecture's two seeds can, so which seeds are drawn decides much of the
-     * ceiling; 0.6 was not reached within 2 hours.
+     * 0.57 (2 h 24 min all told); 6 architectures: 0.47 (1 h 43 min), and 0.56 on average over
+     * the six pairs of four seeds. Two seeds of one architecture differ by more than neighbours
+     * in FLOPs do, so 0.6 was not reached within 2 hours.
      */
     static final Reproduction.Preset DEFAULT = new Reproduction.Preset("default", 6, 6, 0, 2, 20, 2, 20, 2000, 50, 20, 4, 2, 128);
     /** About 7 minutes on 2 cores: every stage on a 10,000-image training subset, for checking the setup. */
