@@ -117,12 +117,16 @@ final class Reproduction {
     // ---- 1. the architectures and their ground truth -----------------------------------------
 
     /**
-     * K architectures spread evenly over the FLOPs range rather than drawn uniformly: uniform
-     * paths crowd around the middle, and architectures that differ little in size differ less in
-     * accuracy than seeds do. A pool of 4,000 seeded paths is drawn with a size bias q, uniform in
-     * [0, 1] per path: each layer takes the op at about q of the way from its cheapest to its
-     * dearest. The targets are K evenly spaced FLOPs values from the cheapest architecture of the
-     * space to the dearest; each takes the nearest path of the pool not yet taken.
+     * K architectures spread over the FLOPs range, denser at the cheap end, rather than drawn
+     * uniformly: uniform paths crowd around the middle, and architectures that differ little in
+     * accuracy are ranked by seed noise. On Fashion-MNIST after 6 epochs, accuracy climbs a point
+     * from the cheapest architecture (2.3M FLOPs) to 3.2M and under half a point more up to the
+     * dearest (6.7M), so evenly spaced targets leave five of six architectures within seed noise
+     * of each other. The k-th of K targets (k = 0 .. K-1) is therefore lo + (hi - lo) (k / (K-1))^2,
+     * from the cheapest architecture of the space (lo) to the dearest (hi). A pool of 4,000
+     * seeded paths is drawn with a size bias q, uniform in [0, 1] per path: each layer takes the
+     * op at about q of the way from its cheapest to its dearest; each target takes the nearest
+     * path of the pool not yet taken.
      */
     void chooseArchitectures() {
         int[][] byFlops = Cost.opsByFlops(space, inC, size);
@@ -153,7 +157,8 @@ final class Reproduction {
         archs = new ArrayList<>();
         boolean[] taken = new boolean[pool.size()];
         for (int k = 0; k < preset.archs(); k++) {
-            double target = lo + (hi - lo) * k / Math.max(1, preset.archs() - 1);
+            double fraction = (double) k / Math.max(1, preset.archs() - 1);
+            double target = lo + (hi - lo) * fraction * fraction;
             int best = -1;
             for (int i = 0; i < pool.size(); i++) {
                 if (!taken[i] && (best < 0 || Math.abs(flops(pool.get(i)) - target) < Math.abs(flops(pool.get(best)) - target))) best = i;

@@ -36,7 +36,7 @@ class ReproductionTest {
     }
 
     @Test
-    void theArchitecturesSpanTheFlopsRange() throws IOException {
+    void theArchitecturesSpanTheFlopsRangeDenserAtTheCheapEnd() throws IOException {
         Reproduction r = new Reproduction(new RunDir(dir.resolve("run")), SPACE, data(), new Reproduction.Preset("t", 6, 1, 0, 1, 1, 1, 1, 0, 4, 1, 1, 1, 50), 0,
                 new PrintWriter(new StringWriter()));
         r.chooseArchitectures();
@@ -50,6 +50,10 @@ class ReproductionTest {
         double first = r.flops(r.archs().get(0)), last = r.flops(r.archs().get(5));
         assertEquals(2.271e6, first, 0.01e6, "the cheapest architecture of bnnas-small");
         assertEquals(6.664e6, last, 0.01e6, "the dearest");
+        for (int k = 1; k < 5; k++) {
+            double fraction = k / 5.0, target = first + (last - first) * fraction * fraction;
+            assertEquals(target, r.flops(r.archs().get(k)), 0.05e6, "denser at the cheap end: target " + k + " of 0..5");
+        }
     }
 
     @Test
