@@ -19,13 +19,14 @@ import picocli.CommandLine.Model.CommandSpec;
                 "Rerun with the same --out to continue a killed run."})
 final class ReproduceCommand implements Callable<Integer> {
     /**
-     * About 1 h 40 min on 2 cores: the figures the README shows. The ground truth takes half of it
+     * About 1 h 45 min on 2 cores: the figures the README shows. The ground truth takes half of it
      * (6 architectures x 2 seeds x 6 epochs of 50,000 images). What the ceiling (seed against
      * seed) came to, 2026-11-28, with targets evenly spaced in FLOPs: 1 epoch of 10,000 images, 8
      * architectures: -0.14 (the quick preset); 3 epochs of 50,000, 12 architectures: 0.33; 6
      * epochs of 50,000, 8 architectures: 0.57 (2 h 24 min all told); 6 architectures: 0.47
      * (1 h 43 min). Accuracy barely moves above 3.2M FLOPs, so the targets are now denser at the
-     * cheap end (see Reproduction.chooseArchitectures).
+     * cheap end (see Reproduction.chooseArchitectures): 6 architectures x 6 epochs then gave 0.73
+     * (1 h 44 min).
      */
     static final Reproduction.Preset DEFAULT = new Reproduction.Preset("default", 6, 6, 0, 2, 20, 2, 20, 2000, 50, 20, 4, 2, 128);
     /** About 7 minutes on 2 cores: every stage on a 10,000-image training subset, for checking the setup. */
