@@ -98,13 +98,14 @@ final class ReproductionReport {
                 + "which for BN-NAS is most of it.\n\n");
         if (!(ceiling[0] >= 0.6)) {
             md.append(String.format("**The ground truth's ceiling is %.3f, below 0.6**: the two seeds do not agree on the ranking, so no "
-                    + "tau below can be read as a method ranking well or badly. Longer ground-truth training, or architectures further apart in accuracy, would be needed.%n%n",
+                    + "tau below can be read as a method ranking well or badly. Longer ground-truth training, or architectures further apart "
+                    + "in accuracy, would be needed.%n%n",
                     ceiling[0]));
         }
 
         md.append("## Ground truth\n\n");
-        md.append(String.format("%d architectures spread over the FLOPs range, denser at the cheap end where accuracy changes fastest, each trained from scratch for %d epoch(s) with seeds %d "
-                + "and %d; their mean validation top-1 ranks them. Agreement between the two seeds' rankings: Kendall tau %.3f, Spearman rho "
+        md.append(String.format("%d architectures spread over the FLOPs range, denser at the cheap end (targets lo + (hi - lo) (k/(K-1))^2), "
+                + "each trained from scratch for %d epoch(s) with seeds %d and %d; their mean validation top-1 ranks them. Agreement between the two seeds' rankings: Kendall tau %.3f, Spearman rho "
                 + "%.3f. No evaluator can be expected to beat that.%n%n", k, p.groundTruthEpochs(), r.seeds()[0], r.seeds()[1], ceiling[0], ceiling[1]));
         md.append("| arch | MFLOPs | validation top-1 (mean of two seeds) |\n| --- | --- | --- |\n");
         double[] gt = r.groundTruthAccuracy();
