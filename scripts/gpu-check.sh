@@ -38,10 +38,11 @@ for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcudnn.so.9; do
 done
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 
-echo "== CUDA tests: every kernel against the CPU backend, and the engine's op suite on the CUDA backend"
+echo "== CUDA tests: every kernel against the CPU backend, the engine's op suite on the CUDA backend, no host waits in a step"
 "${jvm[@]}" -jar "$bundle/junit-platform-console-standalone.jar" execute --disable-banner --details=tree --fail-if-no-tests \
     --class-path "$bundle/benchmarks.jar:$bundle/engine-tests.jar:$bundle/native-tests.jar" \
-    --select-class org.bnnas.cuda.CudaBackendTest --select-class org.bnnas.engine.ops.CudaOpsTest || status=1
+    --select-class org.bnnas.cuda.CudaBackendTest --select-class org.bnnas.engine.ops.CudaOpsTest \
+    --select-class org.bnnas.cuda.HostWaitTest || status=1
 
 peerjson=$work/peer.jsonl
 if [[ -n $peer ]] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then

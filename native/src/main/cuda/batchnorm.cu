@@ -143,15 +143,27 @@ __global__ void backward_dx_kernel(const float* x, const float* dy, I n, int c, 
 
 // invStd = (float) (1 / sqrt(var + eps)) in double, scale = gamma * invStd, shift = beta - mean *
 // scale in float (two roundings, as in Java: --fmad=false keeps them apart).
+__device__ __forceinline__ void scale_shift(const float* gamma, const float* beta, const float* mean, float inv, int ch,
+                                            float* scale, float* shift) {
+    float s = gamma[ch] * inv;
+    scale[ch] = s;
+    shift[ch] = beta[ch] - mean[ch] * s;
+}
+
 __global__ void fold_kernel(const float* gamma, const float* beta, const float* mean, const float* var, float eps, int c,
                             float* scale, float* shift, float* invStd) {
     int ch = blockIdx.x * blockDim.x + threadIdx.x;
     if (ch >= c) return;
     float inv = static_cast<float>(1.0 / sqrt(static_cast<double>(var[ch]) + static_cast<double>(eps)));
-    float s = gamma[ch] * inv;
     invStd[ch] = inv;
-    scale[ch] = s;
-    shift[ch] = beta[ch] - mean[ch] * s;
+    scale_shift(gamma, beta, mean, inv, ch, scale, shift);
+}
+
+__global__ void scale_shift_kernel(const float* gamma, const float* beta, const float* mean, const float* invStd, int c,
+                                   float* scale, float* shift) {
+    int ch = blockIdx.x * blockDim.x + threadIdx.x;
+    if (ch >= c) return;
+    scale_shift(gamma, beta, mean, invStd[ch], ch, scale, shift);
 }
 
 __global__ void running_stat_kernel(float* running, const float* batch, double m, double correction, int c) {
@@ -201,6 +213,14 @@ int bnnas_batch_norm_fold(const float* gamma, const float* beta, const float* me
     if (C == 0) return 0;
     fold_kernel<<<per_channel_grid(C), kThreads, 0, as_stream(stream)>>>(gamma, beta, mean, var, eps, C, scale, shift,
                                                                           inv_std);
+    return last_error();
+}
+
+int bnnas_batch_norm_scale_shift(const float* gamma, const float* beta, const float* mean, const float* inv_std, int C,
+                                 float* scale, float* shift, void* stream) {
+    if (C < 0) return kInvalid;
+    if (C == 0) return 0;
+    scale_shift_kernel<<<per_channel_grid(C), kThreads, 0, as_stream(stream)>>>(gamma, beta, mean, inv_std, C, scale, shift);
     return last_error();
 }
 

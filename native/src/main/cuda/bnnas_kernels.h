@@ -47,6 +47,8 @@ int bnnas_clamp_relu(const float* x, float cap, float* y, long long n, void* str
 int bnnas_clamp_relu_backward(const float* y, const float* dy, float cap, float* dx, long long n, void* stream);
 /* x *= s. */
 int bnnas_scale_in_place(float* x, float s, long long n, void* stream);
+/* out = x * s[0]: a factor that stays on the device (s: one float). */
+int bnnas_scale_by(const float* x, const float* s, float* out, long long n, void* stream);
 /* x = clamp(x, -limit, limit). */
 int bnnas_clamp_in_place(float* x, float limit, long long n, void* stream);
 /* x = value everywhere. */
@@ -66,6 +68,13 @@ int bnnas_batch_norm_stats(const float* x, int rows, int C, float* mean, float* 
  */
 int bnnas_batch_norm_fold(const float* gamma, const float* beta, const float* mean, const float* var, float eps, int C,
                           float* scale, float* shift, float* inv_std, void* stream);
+
+/*
+ * The second half of batch_norm_fold, for statistics that come with inv_std already (cuDNN's):
+ * scale = gamma * inv_std, shift = beta - mean * scale, rounded as there.
+ */
+int bnnas_batch_norm_scale_shift(const float* gamma, const float* beta, const float* mean, const float* inv_std, int C,
+                                 float* scale, float* shift, void* stream);
 
 /* running[c] = (float) ((1 - m) * running[c] + m * batch[c] * correction), in double. */
 int bnnas_update_running_stat(float* running, const float* batch, double m, double correction, int C, void* stream);
@@ -127,6 +136,11 @@ long long bnnas_cross_entropy_work_bytes(int N);
  */
 int bnnas_cross_entropy(const float* logits, const int* labels, int N, int K, float smoothing, float* dlogits,
                         float* loss_out, void* work, void* stream);
+/*
+ * *count (one float on the device) = how many rows of logits (N, K) have their largest value at
+ * the label (labels: N ints on the device), the first largest on a tie; a NaN is never larger.
+ */
+int bnnas_count_correct(const float* logits, const int* labels, int N, int K, float* count, void* stream);
 
 /* ---- channel ops on (rows, C) channels-last matrices (channels.cu) ---- */
 

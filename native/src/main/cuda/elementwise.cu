@@ -1,5 +1,5 @@
 // elementwise.cu: flat elementwise kernels (add, mul, clamped ReLU and its backward, in-place
-// scale and clamp, fill, copy). Memory bound: one grid-stride pass, 64-bit indices (no division).
+// scale and clamp, scale by a device scalar, fill, copy). Memory bound: one grid-stride pass, 64-bit indices (no division).
 #include "common.cuh"
 
 using namespace bnnas;
@@ -27,6 +27,11 @@ __global__ void clamp_relu_backward_kernel(const float* y, const float* dy, floa
 
 __global__ void scale_kernel(float* x, float s, long long n) {
     BNNAS_GRID_STRIDE(long long, i, n) x[i] *= s;
+}
+
+__global__ void scale_by_kernel(const float* x, const float* s, float* out, long long n) {
+    float f = *s;
+    BNNAS_GRID_STRIDE(long long, i, n) out[i] = x[i] * f;
 }
 
 // Math.max(-limit, Math.min(limit, v)): NaN stays NaN.
@@ -81,6 +86,13 @@ int bnnas_scale_in_place(float* x, float s, long long n, void* stream) {
     if (n < 0) return kInvalid;
     if (n == 0) return 0;
     scale_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(x, s, n);
+    return last_error();
+}
+
+int bnnas_scale_by(const float* x, const float* s, float* out, long long n, void* stream) {
+    if (n < 0) return kInvalid;
+    if (n == 0) return 0;
+    scale_by_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(x, s, out, n);
     return last_error();
 }
 

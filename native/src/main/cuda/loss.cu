@@ -1,4 +1,5 @@
-// loss.cu: mean softmax cross-entropy with label smoothing and its gradient.
+// loss.cu: mean softmax cross-entropy with label smoothing and its gradient, and the count of
+// correct top-1 predictions (training accuracy without a copy of the logits to the host).
 //
 // One warp per row computes the row's max, log-sum-exp, loss and gradient in double, as the CPU
 // backend does; the row losses go to the workspace and one block adds them in a fixed order.
@@ -63,6 +64,27 @@ __global__ void mean_kernel(const double* rowLoss, int n, float* out) {
     if (threadIdx.x == 0) *out = static_cast<float>(s[0] / n);
 }
 
+// *count = rows whose first largest logit is at the label: one block, a row per thread at a
+// time, integer counts added in a fixed tree (exact, so any order would do).
+__global__ void count_correct_kernel(const float* logits, const int* labels, int n, int k, float* count) {
+    __shared__ int s[kThreads];
+    int hits = 0;
+    for (int r = threadIdx.x; r < n; r += kThreads) {
+        const float* z = logits + static_cast<long long>(r) * k;
+        int best = 0;
+        for (int j = 1; j < k; ++j) {
+            if (z[j] > z[best]) best = j;
+        }
+        if (best == labels[r]) ++hits;
+    }
+    s[threadIdx.x] = hits;
+    for (int half = kThreads / 2; half > 0; half /= 2) {
+        __syncthreads();
+        if (static_cast<int>(threadIdx.x) < half) s[threadIdx.x] += s[threadIdx.x + half];
+    }
+    if (threadIdx.x == 0) *count = static_cast<float>(s[0]);
+}
+
 }  // namespace
 
 extern "C" {
@@ -85,6 +107,12 @@ int bnnas_cross_entropy(const float* logits, const int* labels, int N, int K, fl
         if (err != 0) return err;
     }
     mean_kernel<<<1, kThreads, 0, st>>>(rowLoss, N, loss_out);
+    return last_error();
+}
+
+int bnnas_count_correct(const float* logits, const int* labels, int N, int K, float* count, void* stream) {
+    if (N < 0 || K < 1) return kInvalid;
+    count_correct_kernel<<<1, kThreads, 0, as_stream(stream)>>>(logits, labels, N, K, count);
     return last_error();
 }
 

@@ -2,7 +2,8 @@
 // plain host version of the CPU backend's formulas (Backend.java, CpuBackend, PerChannel,
 // CpuConv). Where the kernels use the CPU backend's own operations in its own order (elementwise
 // ops, affine maps, depthwise forward, pooling, column sums, SGD, channel moves) it asks for the
-// same bits; reductions whose order differs get a tolerance. Exits 1 on any mismatch.
+// same bits; reductions whose order differs get a tolerance. Every output buffer starts as NaN
+// (poisoned), so an element a kernel fails to write fails its comparison. Exits 1 on any mismatch.
 //
 // On a GPU: cmake -DBNNAS_KERNELS_CHECK=ON, then run bnnas_kernels_check. Without one:
 // run_emulated.sh builds it with the CPU emulation in emulation/.
@@ -45,6 +46,9 @@ std::vector<T> to_host(const T* d, size_t n) {
     if (n) cudaMemcpy(h.data(), d, n * sizeof(T), cudaMemcpyDeviceToHost);
     return h;
 }
+
+// A device buffer of n NaNs: an output element a kernel fails to write stays NaN and fails its comparison.
+float* poisoned(size_t n) { return to_device(std::vector<float>(n, NAN)); }
 
 void* workspace(long long bytes) {
     void* p = nullptr;
@@ -91,7 +95,7 @@ float act(float v, float cap) { return cap == 0.f ? v : relu_cap(v, cap); }
 void check_elementwise() {
     const long long n = 100003;
     auto a = random_floats(n, -8.f, 8.f), b = random_floats(n);
-    float *da = to_device(a), *db = to_device(b), *dout = to_device(std::vector<float>(n));
+    float *da = to_device(a), *db = to_device(b), *dout = poisoned(n);
     std::vector<float> want(n);
 
     check_rc("add", bnnas_add(da, db, dout, n, nullptr));
@@ -122,6 +126,13 @@ void check_elementwise() {
     for (long long i = 0; i < n; ++i) want[i] = std::fmax(-1.5f, std::fmin(1.5f, (a[i] + b[i]) * 0.37f));
     compare("copy, add_in_place, scale_in_place, clamp_in_place", to_host(dout, n), want, 0);
 
+    float *dfactor = to_device(std::vector<float>{-0.37f}), *dscaled = poisoned(n);
+    check_rc("scale_by", bnnas_scale_by(da, dfactor, dscaled, n, nullptr));
+    for (long long i = 0; i < n; ++i) want[i] = a[i] * -0.37f;
+    compare("scale_by", to_host(dscaled, n), want, 0);
+    cudaFree(dfactor);
+    cudaFree(dscaled);
+
     check_rc("fill", bnnas_fill(dout, -3.25f, n, nullptr));
     compare("fill", to_host(dout, n), std::vector<float>(n, -3.25f), 0);
     cudaFree(da);
@@ -135,7 +146,7 @@ void check_batch_norm(int rows, int c, float cap) {
     auto x = random_floats(static_cast<size_t>(rows) * c, 1.f, 3.f);  // an offset mean: the shift matters
     auto dyv = random_floats(x.size());
     float *dx_in = to_device(x), *ddy = to_device(dyv);
-    float *dmean = to_device(std::vector<float>(c)), *dvar = to_device(std::vector<float>(c));
+    float *dmean = poisoned(c), *dvar = poisoned(c);
     void* work = workspace(std::max(bnnas_batch_norm_stats_work_bytes(rows, c), bnnas_batch_norm_backward_work_bytes(rows, c)));
 
     check_rc("batch_norm_stats", bnnas_batch_norm_stats(dx_in, rows, c, dmean, dvar, work, nullptr));
@@ -162,7 +173,7 @@ void check_batch_norm(int rows, int c, float cap) {
     float *dscale = to_device(scale), *dshift = to_device(shift), *dinv = to_device(invStd), *dm = to_device(mean);
     {  // the fold and the running statistics, as CpuBackend computes them
         float *dgam = to_device(gamma), *dbet = to_device(beta), *dvar2 = to_device(var);
-        float *fs = to_device(std::vector<float>(c)), *fsh = to_device(std::vector<float>(c)), *finv = to_device(std::vector<float>(c));
+        float *fs = poisoned(c), *fsh = poisoned(c), *finv = poisoned(c);
         check_rc("batch_norm_fold", bnnas_batch_norm_fold(dgam, dbet, dm, dvar2, 1e-5f, c, fs, fsh, finv, nullptr));
         std::vector<float> wantInv(c), wantScale(c), wantShift(c), running = random_floats(c), wantRunning(c);
         for (int ch = 0; ch < c; ++ch) {
@@ -174,19 +185,25 @@ void check_batch_norm(int rows, int c, float cap) {
         compare("batch_norm_fold inv_std" + tag, to_host(finv, c), wantInv, 0);
         compare("batch_norm_fold scale" + tag, to_host(fs, c), wantScale, 0);
         compare("batch_norm_fold shift" + tag, to_host(fsh, c), wantShift, 0);
+        float *ss = poisoned(c), *ssh = poisoned(c);  // from inv_std, as after cuDNN's forward: the fold's bits
+        check_rc("batch_norm_scale_shift", bnnas_batch_norm_scale_shift(dgam, dbet, dm, finv, c, ss, ssh, nullptr));
+        compare("batch_norm_scale_shift scale" + tag, to_host(ss, c), wantScale, 0);
+        compare("batch_norm_scale_shift shift" + tag, to_host(ssh, c), wantShift, 0);
+        cudaFree(ss);
+        cudaFree(ssh);
         float* drun = to_device(running);
         check_rc("update_running_stat", bnnas_update_running_stat(drun, dvar2, 0.1, rows / (rows - 1.0), c, nullptr));
         compare("update_running_stat" + tag, to_host(drun, c), wantRunning, 0);
         for (float* p : {dgam, dbet, dvar2, fs, fsh, finv, drun}) cudaFree(p);
     }
-    float* dyout = to_device(std::vector<float>(x.size()));
+    float* dyout = poisoned(x.size());
     check_rc("channel_affine", bnnas_channel_affine(dx_in, rows, c, dscale, dshift, cap, dyout, nullptr));
     std::vector<float> want(x.size());
     for (size_t i = 0; i < x.size(); ++i) want[i] = act(std::fma(x[i], scale[i % c], shift[i % c]), cap);
     compare("channel_affine" + tag, to_host(dyout, x.size()), want, 0);
 
-    float *ddx = to_device(std::vector<float>(x.size())), *ddg = to_device(std::vector<float>(c)),
-          *ddb = to_device(std::vector<float>(c));
+    float *ddx = poisoned(x.size()), *ddg = poisoned(c),
+          *ddb = poisoned(c);
     for (int batchStats = 0; batchStats < 2; ++batchStats) {
         check_rc("batch_norm_backward", bnnas_batch_norm_backward(dx_in, ddy, rows, c, dscale, dshift, cap, dm, dinv,
                                                                   batchStats, ddx, ddg, ddb, work, nullptr));
@@ -249,7 +266,7 @@ void check_depthwise(int n, int h, int w, int c, int k, int stride, int pad, boo
     float inCap = 6.f, outCap = 6.f;
     size_t outSize = static_cast<size_t>(n) * oh * ow * c;
     float *dx = to_device(x), *dw = to_device(wt), *dis = to_device(is), *dish = to_device(ish), *dos = to_device(os),
-          *dosh = to_device(osh), *dy = to_device(std::vector<float>(outSize));
+          *dosh = to_device(osh), *dy = poisoned(outSize);
     auto inValue = [&](int img, int iy, int ix, int ch) {
         float v = x[((static_cast<size_t>(img) * h + iy) * w + ix) * c + ch];
         return inMap ? act(std::fma(v, is[ch], ish[ch]), inCap) : v;
@@ -276,7 +293,7 @@ void check_depthwise(int n, int h, int w, int c, int k, int stride, int pad, boo
 
     if (outMap) return;  // the weight gradient has no output map
     auto g = random_floats(outSize);
-    float *dg = to_device(g), *ddw = to_device(std::vector<float>(wt.size()));
+    float *dg = to_device(g), *ddw = poisoned(wt.size());
     void* work = workspace(bnnas_depthwise_affine_backward_weight_work_bytes(n, c, k, oh, ow));
     check_rc("depthwise_affine_backward_weight",
              bnnas_depthwise_affine_backward_weight(dg, dx, n, h, w, c, inMap ? dis : nullptr, inMap ? dish : nullptr, inCap,
@@ -305,7 +322,7 @@ void check_depthwise(int n, int h, int w, int c, int k, int stride, int pad, boo
 void check_pooling_linear() {
     int n = 5, hw = 49, c = 70, out = 37;
     auto x = random_floats(static_cast<size_t>(n) * hw * c);
-    float *dx = to_device(x), *dy = to_device(std::vector<float>(static_cast<size_t>(n) * c));
+    float *dx = to_device(x), *dy = poisoned(static_cast<size_t>(n) * c);
     check_rc("global_avg_pool", bnnas_global_avg_pool(dx, n, hw, c, dy, nullptr));
     std::vector<float> want(static_cast<size_t>(n) * c);
     float inv = 1.f / hw;
@@ -325,7 +342,7 @@ void check_pooling_linear() {
     compare("global_avg_pool_backward", to_host(dx, x.size()), wantDx, 0);
 
     auto y = random_floats(static_cast<size_t>(n) * out), b = random_floats(out);
-    float *dyl = to_device(y), *dbias = to_device(b), *ddb = to_device(std::vector<float>(out));
+    float *dyl = to_device(y), *dbias = to_device(b), *ddb = poisoned(out);
     check_rc("linear_bias_add", bnnas_linear_bias_add(dyl, dbias, n, out, nullptr));
     std::vector<float> wantY(y.size());
     for (size_t i = 0; i < y.size(); ++i) wantY[i] = y[i] + b[i % out];
@@ -348,7 +365,7 @@ void check_cross_entropy(int n, int k, float smoothing) {
     auto z = random_floats(static_cast<size_t>(n) * k, -10.f, 10.f);
     std::vector<int> labels(n);
     for (int r = 0; r < n; ++r) labels[r] = static_cast<int>(rng() % k);
-    float *dz = to_device(z), *dd = to_device(std::vector<float>(z.size())), *dloss = to_device(std::vector<float>(1));
+    float *dz = to_device(z), *dd = poisoned(z.size()), *dloss = poisoned(1);
     int* dl = to_device(labels);
     void* work = workspace(bnnas_cross_entropy_work_bytes(n));
     check_rc("cross_entropy", bnnas_cross_entropy(dz, dl, n, k, smoothing, dd, dloss, work, nullptr));
@@ -374,10 +391,33 @@ void check_cross_entropy(int n, int k, float smoothing) {
         cudaFree(p);
 }
 
+// Logits with ties and NaNs: the first largest wins, a NaN never does (Metrics' argmax).
+void check_count_correct(int n, int k) {
+    std::string tag = " N " + std::to_string(n) + " K " + std::to_string(k);
+    std::vector<float> z(static_cast<size_t>(n) * k);
+    std::uniform_int_distribution<int> level(0, 3);  // few distinct values: many ties
+    for (auto& v : z) v = static_cast<float>(level(rng));
+    for (int r = 0; r < n; r += 7) z[static_cast<size_t>(r) * k + (r % k)] = NAN;
+    std::vector<int> labels(n);
+    int want = 0;
+    for (int r = 0; r < n; ++r) {
+        int best = 0;
+        for (int j = 1; j < k; ++j)
+            if (z[static_cast<size_t>(r) * k + j] > z[static_cast<size_t>(r) * k + best]) best = j;
+        labels[r] = rng() % 2 ? best : static_cast<int>(rng() % k);
+        if (labels[r] == best) ++want;
+    }
+    float *dz = to_device(z), *dcount = poisoned(1);
+    int* dl = to_device(labels);
+    check_rc("count_correct", bnnas_count_correct(dz, dl, n, k, dcount, nullptr));
+    compare("count_correct" + tag, to_host(dcount, 1), std::vector<float>{static_cast<float>(want)}, 0);
+    for (void* p : {static_cast<void*>(dz), static_cast<void*>(dcount), static_cast<void*>(dl)}) cudaFree(p);
+}
+
 void check_channels() {
     int rows = 301, c1 = 24, c2 = 40, c = c1 + c2;
     auto a = random_floats(static_cast<size_t>(rows) * c1), b = random_floats(static_cast<size_t>(rows) * c2);
-    float *da = to_device(a), *db = to_device(b), *dw = to_device(std::vector<float>(static_cast<size_t>(rows) * c));
+    float *da = to_device(a), *db = to_device(b), *dw = poisoned(static_cast<size_t>(rows) * c);
     check_rc("concat part 1", bnnas_concat_channels_part(da, rows, c1, dw, c, 0, nullptr));
     check_rc("concat part 2", bnnas_concat_channels_part(db, rows, c2, dw, c, c1, nullptr));
     std::vector<float> whole(static_cast<size_t>(rows) * c);
@@ -386,13 +426,13 @@ void check_channels() {
         for (int j = 0; j < c2; ++j) whole[static_cast<size_t>(r) * c + c1 + j] = b[static_cast<size_t>(r) * c2 + j];
     }
     compare("concat_channels_part", to_host(dw, whole.size()), whole, 0);
-    float* db2 = to_device(std::vector<float>(b.size()));
+    float* db2 = poisoned(b.size());
     check_rc("split part 2", bnnas_split_channels_part(dw, rows, c, db2, c2, c1, nullptr));
     compare("split_channels_part", to_host(db2, b.size()), b, 0);
     check_rc("split out of range", bnnas_split_channels_part(dw, rows, c, db2, c2, c1 + 1, nullptr) == 1 ? 0 : 1);
 
     int groups = 4, per = c / groups;
-    float* ds = to_device(std::vector<float>(whole.size()));
+    float* ds = poisoned(whole.size());
     check_rc("channel_shuffle", bnnas_channel_shuffle(dw, rows, c, groups, 0, ds, nullptr));
     std::vector<float> want(whole.size());
     for (int r = 0; r < rows; ++r)
@@ -424,7 +464,7 @@ void check_optim() {
     const long long n = 300007;
     auto x = random_floats(n);
     float* dx = to_device(x);
-    double* dout = to_device(std::vector<double>(1));
+    double* dout = to_device(std::vector<double>(1, NAN));
     void* work = workspace(bnnas_sum_of_squares_work_bytes(n));
     check_rc("sum_of_squares", bnnas_sum_of_squares(dx, n, dout, work, nullptr));
     double s = 0;
@@ -473,7 +513,7 @@ void check_optim() {
     }
 
     // the BN indicator table over the same tensors
-    double* dtable = to_device(std::vector<double>(sizes.size()));
+    double* dtable = to_device(std::vector<double>(sizes.size(), NAN));
     check_rc("bn_indicator_table", bnnas_bn_indicator_table(const_cast<const float* const*>(dpp), dsz, 3, dtable, nullptr));
     std::vector<double> table(sizes.size());
     for (size_t t = 0; t < sizes.size(); ++t) {
@@ -505,6 +545,9 @@ int main() {
     check_pooling_linear();
     check_cross_entropy(37, 10, 0.1f);
     check_cross_entropy(9, 100, 0.f);
+    check_count_correct(600, 10);
+    check_count_correct(5, 1000);
+    check_count_correct(0, 10);
     check_channels();
     check_optim();
     if (failures) {

@@ -58,6 +58,7 @@ public final class KernelTimer {
                     try (MemoryScope sc = MemoryScope.open()) { Ops.batchNorm2d(x, gm, bt, null, null, true, 0.1, 1, 1e-5f); }
                 });
                 Tensor mean = rand(r, ch), inv = rand(r, ch), shift = rand(r, ch);
+                var st = new org.bnnas.engine.backend.BatchNormState(gm, 1e-5f, true, mean, inv, gm, shift); // gm as the scale too
                 var cpu = org.bnnas.engine.backend.Backends.cpu();
                 time("bn+relu6 train " + ch + "x" + h, 0, () -> {
                     try (MemoryScope sc = MemoryScope.open()) { Ops.batchNorm2d(x, gm, bt, null, null, true, 0.1, 1, 1e-5f, 6f); }
@@ -65,13 +66,13 @@ public final class KernelTimer {
                 time("bn backward " + ch + "x" + h, 0, () -> {
                     try (MemoryScope sc = MemoryScope.open()) {
                         Tensor dx = Tensor.empty(x.shape()), dg = Tensor.empty(ch), db = Tensor.empty(ch);
-                        cpu.batchNormBackward(x, x, gm, shift, 0f, mean, inv, true, dx, dg, db);
+                        cpu.batchNormBackward(x, x, 0f, st, dx, dg, db);
                     }
                 });
                 time("bn+relu6 backward " + ch + "x" + h, 0, () -> {
                     try (MemoryScope sc = MemoryScope.open()) {
                         Tensor dx = Tensor.empty(x.shape()), dg = Tensor.empty(ch), db = Tensor.empty(ch);
-                        cpu.batchNormBackward(x, x, gm, shift, 6f, mean, inv, true, dx, dg, db);
+                        cpu.batchNormBackward(x, x, 6f, st, dx, dg, db);
                     }
                 });
                 time("relu6 " + ch + "x" + h, 0, () -> {

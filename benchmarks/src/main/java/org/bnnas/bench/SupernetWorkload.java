@@ -75,21 +75,31 @@ public final class SupernetWorkload implements AutoCloseable {
         }
     }
 
-    /** One step on the next path; returns the loss (training) or the first logit (eval). */
+    /** One step on the next path; returns the loss (training) or the first logit (eval), which on a GPU waits for the step to finish. */
     public float step() {
+        return run(true);
+    }
+
+    /** One step on the next path, reading nothing: on a GPU it queues the step's work and returns. */
+    public void queueStep() {
+        run(false);
+    }
+
+    private float run(boolean read) {
         int[] arch = archs.get(next++ % archs.size());
         net.select(arch);
         try (MemoryScope scope = MemoryScope.open()) {
             if (mode == Mode.EVAL) {
                 try (GradMode.Guard g = GradMode.noGrad()) {
-                    return net.forward(input).get(0, 0);
+                    Tensor logits = net.forward(input);
+                    return read ? logits.get(0, 0) : Float.NaN;
                 }
             }
             Tensor loss = Ops.crossEntropy(net.forward(input), labels, 0.1f);
             loss.backward();
             sgd.step();
             sgd.zeroGrad();
-            return loss.item();
+            return read ? loss.item() : Float.NaN;
         }
     }
 

@@ -1,6 +1,7 @@
-// CudaBackend: the engine's Backend on an NVIDIA GPU. Convolutions go to cuDNN (NHWC, the
-// engine's own layout, so no transposes), GEMMs to cuBLAS, everything else to our kernels
-// (src/main/cuda). One stream (the default one); tensors live in GPU memory.
+// CudaBackend: the engine's Backend on an NVIDIA GPU. Convolutions and the batch norms without an
+// activation go to cuDNN (NHWC, the engine's own layout, so no transposes), GEMMs to cuBLAS,
+// everything else to our kernels (src/main/cuda). One stream (the default one); tensors live in
+// GPU memory.
 package org.bnnas.cuda;
 
 import static org.bytedeco.cuda.global.cublas.CUBLAS_DEFAULT_MATH;
@@ -11,7 +12,11 @@ import static org.bytedeco.cuda.global.cublas.cublasSetMathMode;
 import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_BATCHNORM_SPATIAL;
+import static org.bytedeco.cuda.global.cudnn.CUDNN_BN_MIN_EPSILON;
+import static org.bytedeco.cuda.global.cudnn.cudnnBatchNormalizationBackward;
+import static org.bytedeco.cuda.global.cudnn.cudnnBatchNormalizationForwardInference;
+import static org.bytedeco.cuda.global.cudnn.cudnnBatchNormalizationForwardTraining;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardData;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionBackwardFilter;
 import static org.bytedeco.cuda.global.cudnn.cudnnConvolutionForward;
@@ -19,6 +24,7 @@ import static org.bytedeco.cuda.global.cudnn.cudnnCreate;
 
 import java.util.List;
 import org.bnnas.engine.backend.Backend;
+import org.bnnas.engine.backend.BatchNormState;
 import org.bnnas.engine.backend.ConvSpec;
 import org.bnnas.engine.tensor.NativeMemory;
 import org.bnnas.engine.tensor.Tensor;
@@ -26,29 +32,30 @@ import org.bytedeco.cuda.cublas.cublasContext;
 import org.bytedeco.cuda.cudnn.cudnnContext;
 import org.bytedeco.javacpp.DoublePointer;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.IntPointer;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * Kernels are launched asynchronously; the host waits only when it copies a tensor in or out
- * (Tensor.toArray, a batch's images and labels) and when it reads the loss or a sum of squares.
- * Per-call scratch (cuDNN workspaces, reduction partials) comes from one growing buffer, so a
- * steady step allocates nothing.
+ * Kernels are launched asynchronously, and data from the host (a batch's images and labels, the
+ * address tables of the multi-tensor kernels) goes up without waiting ({@link Uploads}); the
+ * host waits only when it reads a tensor (Tensor.toArray, item: the loss when someone asks for
+ * it), a sum of squares or the BN indicator table. So a training step queues its work and
+ * returns. Per-call scratch (cuDNN workspaces, reduction partials) comes from one growing
+ * buffer, so a steady step allocates nothing.
  */
 public final class CudaBackend implements Backend {
     private static final Pointer STREAM = null; // the default stream: one stream for every launch
 
-    private final DeviceMemory memory = new DeviceMemory();
+    private final Uploads uploads = new Uploads();
+    private final DeviceMemory memory = new DeviceMemory(uploads);
     private final cudnnContext cudnn = new cudnnContext();
     private final cublasContext cublas = new cublasContext();
     private final ConvPlans plans;
+    private final BatchNormPlans batchNormPlans = new BatchNormPlans();
     private final Scratch scratch = new Scratch();
-    private final PointerTables tables = new PointerTables();
+    /** Where uploaded labels and address tables go: one buffer each serves every call (see uploadLabels). */
+    private final Scratch labels = new Scratch(), tables = new Scratch();
     private final FloatPointer one = new FloatPointer(1f), zero = new FloatPointer(0f);
-    private Tensor lossOut, sumOut;
-    private IntPointer labelsHost;
-    private long labelsDevice;
-    private int labelsCapacity;
+    private Tensor sumOut;
 
     /** @param tf32 whether convolutions may use TF32 tensor cores (PyTorch's default); off for comparisons with the CPU. */
     public CudaBackend(boolean tf32) {
@@ -70,6 +77,11 @@ public final class CudaBackend implements Backend {
         return memory;
     }
 
+    /** How many times the host has waited for the GPU: each copy to the host, and each upload that found its staging memory still in use. */
+    public long hostWaits() {
+        return memory.reads() + uploads.waits();
+    }
+
     static Pointer ptr(Tensor t) {
         return t == null ? null : new Tensor.AddressPointer(t.address());
     }
@@ -84,8 +96,8 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
-        Check.kernel(KernelLib.bnnas_copy(ptr(dst), ptr(src), src.size(), STREAM), "copy");
+    public void copy(Tensor src, Tensor dst, int dstOffset) {
+        Check.kernel(KernelLib.bnnas_copy(ptr(dst.address() + 4L * dstOffset), ptr(src), src.size(), STREAM), "copy");
     }
 
     // ---- elementwise -------------------------------------------------------------------------
@@ -103,6 +115,11 @@ public final class CudaBackend implements Backend {
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
         Check.kernel(KernelLib.bnnas_mul(ptr(a), ptr(b), ptr(out), out.size(), STREAM), "mul");
+    }
+
+    @Override
+    public void scaleBy(Tensor x, Tensor s, Tensor out) {
+        Check.kernel(KernelLib.bnnas_scale_by(ptr(x), ptr(s), ptr(out), out.size(), STREAM), "scale_by");
     }
 
     @Override
@@ -180,13 +197,55 @@ public final class CudaBackend implements Backend {
         Check.kernel(KernelLib.bnnas_channel_affine(ptr(x), x.size() / c, c, ptr(scale), ptr(shift), cap, ptr(y), STREAM), "channel_affine");
     }
 
+    /**
+     * cuDNN where there is no activation to fuse (it cannot clamp at 6): the last BN of each op,
+     * the one BN-NAS trains. With batch statistics cuDNN's training forward writes y, the saved
+     * mean and invStd and the running statistics in one call, and our kernel derives scale and
+     * shift from them; with running statistics its inference forward writes y. Everything else is
+     * the engine's sequence of our kernels.
+     */
     @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor scale, Tensor shift, float cap, Tensor mean, Tensor invStd,
-                                  boolean batchStats, Tensor dx, Tensor dgamma, Tensor dbeta) {
+    public void batchNorm(Tensor x, Tensor beta, Tensor runningMean, Tensor runningVar, double m, float cap, BatchNormState st, Tensor y) {
+        if (cap != 0f || y == null || st.eps() < CUDNN_BN_MIN_EPSILON) {
+            Backend.super.batchNorm(x, beta, runningMean, runningVar, m, cap, st, y);
+            return;
+        }
+        BatchNormPlans.Plan p = batchNormPlans.plan(x);
+        if (st.batchStats()) {
+            Check.cudnn(cudnnBatchNormalizationForwardTraining(cudnn, BatchNormPlans.TRAINING_MODE, one, zero, p.x(), ptr(x), p.x(), ptr(y),
+                    p.perChannel(), ptr(st.gamma()), ptr(beta), runningMean == null ? 0.0 : m, ptr(runningMean), ptr(runningVar), st.eps(),
+                    ptr(st.mean()), ptr(st.invStd())), "cudnnBatchNormalizationForwardTraining " + x.shape());
+            Check.kernel(KernelLib.bnnas_batch_norm_scale_shift(ptr(st.gamma()), ptr(beta), ptr(st.mean()), ptr(st.invStd()), x.dim(1),
+                    ptr(st.scale()), ptr(st.shift()), STREAM), "batch_norm_scale_shift");
+        } else {
+            Check.cudnn(cudnnBatchNormalizationForwardInference(cudnn, CUDNN_BATCHNORM_SPATIAL, one, zero, p.x(), ptr(x), p.x(), ptr(y),
+                    p.perChannel(), ptr(st.gamma()), ptr(beta), ptr(runningMean), ptr(runningVar), st.eps()),
+                    "cudnnBatchNormalizationForwardInference " + x.shape());
+            batchNormFold(st.gamma(), beta, runningMean, runningVar, st.eps(), st.scale(), st.shift(), st.invStd());
+            copy(runningMean, st.mean(), 0);
+        }
+    }
+
+    /**
+     * cuDNN's backward where it applies: no activation, batch statistics, and dx wanted (it always
+     * computes dx; dgamma and dbeta nobody wants go to scratch). Otherwise our fused kernel, which
+     * also handles the activation's mask and skips dx below the first trainable parameter.
+     */
+    @Override
+    public void batchNormBackward(Tensor x, Tensor dy, float cap, BatchNormState st, Tensor dx, Tensor dgamma, Tensor dbeta) {
         int c = x.dim(1), rows = x.size() / c;
+        if (cap == 0f && st.batchStats() && dx != null && st.eps() >= CUDNN_BN_MIN_EPSILON) {
+            BatchNormPlans.Plan p = batchNormPlans.plan(x);
+            long unwanted = dgamma == null || dbeta == null ? scratch.ensure(8L * c) : 0;
+            Pointer dg = dgamma != null ? ptr(dgamma) : ptr(unwanted), db = dbeta != null ? ptr(dbeta) : ptr(unwanted + 4L * c);
+            Check.cudnn(cudnnBatchNormalizationBackward(cudnn, BatchNormPlans.TRAINING_MODE, one, zero, one, zero, p.x(), ptr(x), p.x(), ptr(dy),
+                    p.x(), ptr(dx), p.perChannel(), ptr(st.gamma()), dg, db, st.eps(), ptr(st.mean()), ptr(st.invStd())),
+                    "cudnnBatchNormalizationBackward " + x.shape());
+            return;
+        }
         long work = scratch.ensure(KernelLib.bnnas_batch_norm_backward_work_bytes(rows, c));
-        Check.kernel(KernelLib.bnnas_batch_norm_backward(ptr(x), ptr(dy), rows, c, ptr(scale), ptr(shift), cap, ptr(mean), ptr(invStd),
-                batchStats ? 1 : 0, ptr(dx), ptr(dgamma), ptr(dbeta), ptr(work), STREAM), "batch_norm_backward");
+        Check.kernel(KernelLib.bnnas_batch_norm_backward(ptr(x), ptr(dy), rows, c, ptr(st.scale()), ptr(st.shift()), cap, ptr(st.mean()),
+                ptr(st.invStd()), st.batchStats() ? 1 : 0, ptr(dx), ptr(dgamma), ptr(dbeta), ptr(work), STREAM), "batch_norm_backward");
     }
 
     // ---- pooling, linear, loss ---------------------------------------------------------------
@@ -237,29 +296,27 @@ public final class CudaBackend implements Backend {
     }
 
     @Override
-    public float crossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dlogits) {
+    public void crossEntropy(Tensor logits, int[] labels, float smoothing, Tensor loss, Tensor dlogits) {
         int n = logits.dim(0), k = logits.dim(1);
-        uploadLabels(labels);
-        if (lossOut == null) lossOut = detached(1);
         long work = scratch.ensure(KernelLib.bnnas_cross_entropy_work_bytes(n));
-        Check.kernel(KernelLib.bnnas_cross_entropy(ptr(logits), ptr(labelsDevice), n, k, smoothing, ptr(dlogits), ptr(lossOut), ptr(work), STREAM),
-                "cross_entropy");
-        try (FloatPointer host = new FloatPointer(1)) { // reading the loss is the step's one wait
-            Check.cuda(cudaMemcpy(host, ptr(lossOut), 4, cudaMemcpyDeviceToHost), "cudaMemcpy (loss)");
-            return host.get(0);
-        }
+        Check.kernel(KernelLib.bnnas_cross_entropy(ptr(logits), ptr(uploadLabels(labels)), n, k, smoothing, ptr(dlogits), ptr(loss), ptr(work),
+                STREAM), "cross_entropy");
     }
 
-    /** Labels go to a device buffer through a host staging buffer, both kept between steps. */
-    private void uploadLabels(int[] labels) {
-        if (labels.length > labelsCapacity) {
-            if (labelsHost != null) labelsHost.close();
-            labelsCapacity = Math.max(labels.length, 2 * labelsCapacity);
-            labelsHost = new IntPointer(labelsCapacity);
-            labelsDevice = scratch.dedicated(4L * labelsCapacity);
-        }
-        labelsHost.put(labels, 0, labels.length);
-        Check.cuda(cudaMemcpy(ptr(labelsDevice), labelsHost, 4L * labels.length, cudaMemcpyHostToDevice), "cudaMemcpy (labels)");
+    @Override
+    public void countCorrect(Tensor logits, int[] labels, Tensor count) {
+        Check.kernel(KernelLib.bnnas_count_correct(ptr(logits), ptr(uploadLabels(labels)), logits.dim(0), logits.dim(1), ptr(count), STREAM),
+                "count_correct");
+    }
+
+    /**
+     * The labels in device memory. One buffer serves every call: the upload is ordered after the
+     * kernels that read the previous labels, on the one stream.
+     */
+    private long uploadLabels(int[] labels) {
+        long device = this.labels.ensure(Math.max(4L, 4L * labels.length));
+        uploads.ints(labels, device);
+        return device;
     }
 
     /** A small tensor owned by this backend, outside any memory scope. */
@@ -316,7 +373,7 @@ public final class CudaBackend implements Backend {
             table[i] = xs.get(i).address();
             table[n + i / 2] |= (xs.get(i).size() & 0xFFFFFFFFL) << (32 * (i % 2));
         }
-        long device = tables.upload(table);
+        long device = uploadTable(table);
         long out = scratch.ensure(8L * n);
         Check.kernel(KernelLib.bnnas_bn_indicator_table(ptr(device), ptr(device + 8L * n), n, ptr(out), STREAM), "bn_indicator_table");
         try (DoublePointer host = new DoublePointer(n)) {
@@ -325,6 +382,13 @@ public final class CudaBackend implements Backend {
             host.get(result);
             return result;
         }
+    }
+
+    /** A multi-tensor kernel's table of addresses and sizes, in device memory (one buffer, as for the labels). */
+    private long uploadTable(long[] table) {
+        long device = tables.ensure(8L * table.length);
+        uploads.longs(table, device);
+        return device;
     }
 
     @Override
@@ -360,7 +424,7 @@ public final class CudaBackend implements Backend {
             maxSize = Math.max(maxSize, size);
             table[3 * n + i / 2] |= (size & 0xFFFFFFFFL) << (32 * (i % 2)); // little-endian: int i at byte 4*(6n + i)
         }
-        long device = tables.upload(table);
+        long device = uploadTable(table);
         Check.kernel(KernelLib.bnnas_sgd_step_flat(ptr(device), ptr(device + 8L * n), bufs == null ? null : ptr(device + 16L * n),
                 ptr(device + 24L * n), n, maxSize, 0, lr, momentum, weightDecay, nesterov ? 1 : 0, STREAM), "sgd_step_flat");
         for (Tensor p : params) p.bumpVersion();

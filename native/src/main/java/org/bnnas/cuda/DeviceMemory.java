@@ -1,13 +1,12 @@
 // DeviceMemory: GPU memory (cudaMalloc) as the source of the engine's tensor pool. The host reaches
-// it only by copies (cudaMemcpy on the default stream, which the kernels use too, so a copy to
-// the host sees everything launched before it).
+// it only by copies on the default stream, which the kernels use too: a copy to the host waits
+// for everything launched before it; a copy from the host is an upload that does not wait.
 package org.bnnas.cuda;
 
 import static org.bytedeco.cuda.global.cudart.cudaFree;
 import static org.bytedeco.cuda.global.cudart.cudaMalloc;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 import static org.bytedeco.cuda.global.cudart.cudaSuccess;
 
 import org.bnnas.engine.tensor.NativeMemory;
@@ -22,6 +21,18 @@ import org.bytedeco.javacpp.PointerPointer;
  * because every later use is a launch on the same stream, ordered after them.
  */
 final class DeviceMemory implements NativeMemory.Source {
+    private final Uploads uploads;
+    private long reads;
+
+    DeviceMemory(Uploads uploads) {
+        this.uploads = uploads;
+    }
+
+    /** How many copies to the host there have been: each one waited for the GPU. */
+    long reads() {
+        return reads;
+    }
+
     @Override
     public long allocate(long bytes) {
         try (PointerPointer<?> out = new PointerPointer<>(1)) {
@@ -47,6 +58,7 @@ final class DeviceMemory implements NativeMemory.Source {
 
     @Override
     public void toHost(long address, float[] dst) {
+        reads++;
         try (FloatPointer host = new FloatPointer(dst.length)) {
             Check.cuda(cudaMemcpy(host, new Tensor.AddressPointer(address), 4L * dst.length, cudaMemcpyDeviceToHost), "cudaMemcpy (to host)");
             host.get(dst);
@@ -55,8 +67,6 @@ final class DeviceMemory implements NativeMemory.Source {
 
     @Override
     public void fromHost(float[] src, long address) {
-        try (FloatPointer host = new FloatPointer(src)) {
-            Check.cuda(cudaMemcpy(new Tensor.AddressPointer(address), host, 4L * src.length, cudaMemcpyHostToDevice), "cudaMemcpy (from host)");
-        }
+        uploads.floats(src, address);
     }
 }

@@ -37,6 +37,9 @@ public final class KernelLib {
 
     public static native int bnnas_scale_in_place(@Cast("float*") Pointer x, float s, long n, Pointer stream);
 
+    public static native int bnnas_scale_by(@Cast("const float*") Pointer x, @Cast("const float*") Pointer s, @Cast("float*") Pointer out, long n,
+                                            Pointer stream);
+
     public static native int bnnas_clamp_in_place(@Cast("float*") Pointer x, float limit, long n, Pointer stream);
 
     public static native int bnnas_fill(@Cast("float*") Pointer x, float value, long n, Pointer stream);
@@ -53,6 +56,10 @@ public final class KernelLib {
                                                    @Cast("const float*") Pointer mean, @Cast("const float*") Pointer var, float eps, int c,
                                                    @Cast("float*") Pointer scale, @Cast("float*") Pointer shift, @Cast("float*") Pointer invStd,
                                                    Pointer stream);
+
+    public static native int bnnas_batch_norm_scale_shift(@Cast("const float*") Pointer gamma, @Cast("const float*") Pointer beta,
+                                                          @Cast("const float*") Pointer mean, @Cast("const float*") Pointer invStd, int c,
+                                                          @Cast("float*") Pointer scale, @Cast("float*") Pointer shift, Pointer stream);
 
     public static native int bnnas_update_running_stat(@Cast("float*") Pointer running, @Cast("const float*") Pointer batch, double m,
                                                        double correction, int c, Pointer stream);
@@ -98,6 +105,9 @@ public final class KernelLib {
     public static native int bnnas_cross_entropy(@Cast("const float*") Pointer logits, @Cast("const int*") Pointer labels, int n, int k,
                                                  float smoothing, @Cast("float*") Pointer dlogits, @Cast("float*") Pointer lossOut,
                                                  Pointer work, Pointer stream);
+
+    public static native int bnnas_count_correct(@Cast("const float*") Pointer logits, @Cast("const int*") Pointer labels, int n, int k,
+                                                 @Cast("float*") Pointer count, Pointer stream);
 
     // ---- channel ops ----
     public static native int bnnas_concat_channels_part(@Cast("const float*") Pointer x, int rows, int cx, @Cast("float*") Pointer y, int cy,

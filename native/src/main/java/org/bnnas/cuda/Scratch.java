@@ -1,7 +1,7 @@
-// Scratch: device memory the CUDA backend uses for itself: one growing workspace shared by every
-// op (cuDNN workspaces, reduction partials; safe because all work runs on one stream) and a few
-// dedicated buffers. It grows during the first steps and then stays, so a steady step never
-// calls cudaMalloc.
+// Scratch: device memory the CUDA backend uses for itself, growing to fit: the workspace shared by
+// every op (cuDNN workspaces, reduction partials; safe because all work runs on one stream), and
+// the buffers that uploaded labels and address tables go to. It grows during the first steps and
+// then stays, so a steady step never calls cudaMalloc.
 package org.bnnas.cuda;
 
 import static org.bytedeco.cuda.global.cudart.cudaFree;
@@ -32,11 +32,6 @@ final class Scratch {
 
     long bytes() {
         return bytes;
-    }
-
-    /** A buffer of its own for the caller, which keeps it for the backend's lifetime. */
-    long dedicated(long need) {
-        return malloc(need, "buffer");
     }
 
     private static long malloc(long n, String what) {

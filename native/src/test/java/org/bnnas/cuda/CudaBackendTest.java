@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.bnnas.engine.backend.Backend;
+import org.bnnas.engine.backend.BatchNormState;
 import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.backend.ConvSpec;
 import org.bnnas.engine.tensor.MemoryScope;
@@ -111,14 +112,20 @@ class CudaBackendTest {
         int[][] one = shapes(a.dims());
         check("add", ab, one, (be, in, o) -> be.add(in[0], in[1], o[0]));
         check("mul", ab, one, (be, in, o) -> be.mul(in[0], in[1], o[0]));
-        check("addInPlace", ab, one, (be, in, o) -> { be.copy(in[0], o[0]); be.addInPlace(o[0], in[1]); });
+        check("addInPlace", ab, one, (be, in, o) -> { be.copy(in[0], o[0], 0); be.addInPlace(o[0], in[1]); });
         check("clampRelu 6", ab, one, (be, in, o) -> be.clampRelu(in[0], 6f, o[0]));
         check("clampRelu inf", ab, one, (be, in, o) -> be.clampRelu(in[0], Float.POSITIVE_INFINITY, o[0]));
         check("clampReluBackward", ab, one, (be, in, o) -> be.clampReluBackward(in[0], in[1], 0.5f, o[0]));
-        check("scaleInPlace", ab, one, (be, in, o) -> { be.copy(in[0], o[0]); be.scaleInPlace(o[0], -0.37f); });
-        check("clampInPlace", ab, one, (be, in, o) -> { be.copy(in[0], o[0]); be.clampInPlace(o[0], 0.8f); });
+        check("scaleInPlace", ab, one, (be, in, o) -> { be.copy(in[0], o[0], 0); be.scaleInPlace(o[0], -0.37f); });
+        check("clampInPlace", ab, one, (be, in, o) -> { be.copy(in[0], o[0], 0); be.clampInPlace(o[0], 0.8f); });
         check("fill", ab, one, (be, in, o) -> be.fill(o[0], 2.5f));
-        check("copy", ab, one, (be, in, o) -> be.copy(in[1], o[0]));
+        check("copy", ab, one, (be, in, o) -> be.copy(in[1], o[0], 0));
+        check("copy into a slot", new In[] {rand(5)}, shapes(dims(12)), (be, in, o) -> {
+            be.fill(o[0], 1f);
+            be.copy(in[0], o[0], 7);
+        });
+        In factor = rand(1);
+        check("scaleBy", new In[] {a, factor}, one, (be, in, o) -> be.scaleBy(in[0], in[1], o[0]));
     }
 
     @ParameterizedTest(name = "conv2d n{0} ci{1} {2}x{2} co{3} k{4} s{5} p{6} g{7}")
@@ -154,10 +161,11 @@ class CudaBackendTest {
     }
 
     @ParameterizedTest(name = "batch norm n{0} c{1} {2}x{2} cap {3} batchStats {4}")
-    @CsvSource({"8, 16, 28, 6, true", "8, 72, 7, 0, true", "8, 40, 14, 6, false", "2, 960, 7, 0, false", "64, 16, 1, 6, true"})
+    @CsvSource({"8, 16, 28, 6, true", "8, 72, 7, 0, true", "8, 40, 14, 6, false", "2, 960, 7, 0, false", "64, 16, 1, 6, true",
+                "64, 24, 14, 0, true", "2, 1280, 7, 0, true"})
     void batchNorm(int n, int c, int hw, float cap, boolean batchStats) {
-        In x = rand(n, c, hw, hw), dy = rand(n, c, hw, hw), gamma = rand(c), beta = rand(c);
-        In[] args = {x, dy, gamma, beta};
+        In x = rand(n, c, hw, hw), dy = rand(n, c, hw, hw), gamma = rand(c), beta = rand(c), runningMean = rand(c), runningVar = positive(c);
+        In[] args = {x, dy, gamma, beta, runningMean, runningVar};
         check("batchNormStats", args, shapes(dims(c), dims(c)), (be, in, o) -> be.batchNormStats(in[0], o[0], o[1]));
         // The per-channel values the later kernels take, computed on each backend from the same batch.
         Op withFold = (be, in, o) -> {
@@ -170,7 +178,7 @@ class CudaBackendTest {
         check("updateRunningStat", args, shapes(dims(c)), (be, in, o) -> {
             try (Tensor mean = Tensor.empty(c); Tensor var = Tensor.empty(c)) {
                 be.batchNormStats(in[0], mean, var);
-                be.copy(in[2], o[0]);
+                be.copy(in[2], o[0], 0);
                 be.updateRunningStat(o[0], var, 0.1, 1.01);
             }
         });
@@ -180,17 +188,41 @@ class CudaBackendTest {
                 be.channelAffine(in[0], scale, shift, cap, o[0]);
             }
         });
+        // The whole forward (cuDNN's where cap is 0): y, the four per-channel values of the state and the running statistics.
+        int[][] forwardOuts = shapes(dims(n, c, hw, hw), dims(c), dims(c), dims(c), dims(c), dims(c), dims(c));
+        check("batchNorm forward", args, forwardOuts, (be, in, o) -> {
+            BatchNormState st = new BatchNormState(in[2], 1e-5f, batchStats, o[1], o[2], o[3], o[4]);
+            be.copy(in[4], o[5], 0);
+            be.copy(in[5], o[6], 0);
+            be.batchNorm(in[0], in[3], o[5], o[6], 0.1, cap, st, o[0]);
+        });
         for (boolean inputGradient : new boolean[] {true, false}) {
             check("batchNormBackward, dx " + inputGradient, args, shapes(dims(n, c, hw, hw), dims(c), dims(c)), (be, in, o) -> {
-                try (Tensor mean = Tensor.empty(c); Tensor var = Tensor.empty(c); Tensor scale = Tensor.empty(c); Tensor shift = Tensor.empty(c);
-                     Tensor invStd = Tensor.empty(c)) {
-                    be.batchNormStats(in[0], mean, var);
-                    be.batchNormFold(in[2], in[3], mean, var, 1e-5f, scale, shift, invStd);
+                try (Tensor runMean = Tensor.empty(c); Tensor runVar = Tensor.empty(c); Tensor y = Tensor.empty(n, c, hw, hw)) {
+                    be.copy(in[4], runMean, 0);
+                    be.copy(in[5], runVar, 0);
+                    BatchNormState st = BatchNormState.allocate(in[2], 1e-5f, batchStats);
+                    be.batchNorm(in[0], in[3], runMean, runVar, 0.1, cap, st, y);
                     if (!inputGradient) be.fill(o[0], 0f); // not computed: both sides leave zeros
-                    be.batchNormBackward(in[0], in[1], scale, shift, cap, mean, invStd, batchStats, inputGradient ? o[0] : null, o[1], o[2]);
+                    be.batchNormBackward(in[0], in[1], cap, st, inputGradient ? o[0] : null, o[1], o[2]);
                 }
             });
         }
+        // cuDNN's backward computes dgamma and dbeta anyway: asking for dx alone must still give the same dx
+        check("batchNormBackward, dx alone", args, shapes(dims(n, c, hw, hw)), (be, in, o) -> {
+            try (Tensor y = Tensor.empty(n, c, hw, hw)) {
+                BatchNormState st = BatchNormState.allocate(in[2], 1e-5f, true);
+                be.batchNorm(in[0], in[3], null, null, 0.1, cap, st, y);
+                be.batchNormBackward(in[0], in[1], cap, st, o[0], null, null);
+            }
+        });
+    }
+
+    /** Values in [0.5, 1.5): running variances. */
+    private In positive(int... dims) {
+        In r = rand(dims);
+        for (int i = 0; i < r.values().length; i++) r.values()[i] = 0.5f + random.nextFloat();
+        return r;
     }
 
     @Test
@@ -203,9 +235,17 @@ class CudaBackendTest {
         check("linearBackwardData", lin, shapes(dims(64, 1280)), (be, in, o) -> be.linearBackwardData(in[3], in[1], o[0]));
         check("linearBackwardParams", lin, shapes(dims(1000, 1280), dims(1000)), (be, in, o) -> be.linearBackwardParams(in[3], in[0], o[0], o[1]));
         int[] labels = random.ints(64, 0, 1000).toArray();
-        float[] loss = new float[2];
-        check("crossEntropy", lin, shapes(dims(64, 1000)), (be, in, o) -> loss[be == CPU ? 0 : 1] = be.crossEntropy(in[3], labels, 0.1f, o[0]));
-        assertEquals(loss[0], loss[1], 1e-5 + 1e-4 * Math.abs(loss[0]), "cross-entropy loss");
+        check("crossEntropy", lin, shapes(dims(64, 1000), dims(1)), (be, in, o) -> be.crossEntropy(in[3], labels, 0.1f, o[1], o[0]));
+        check("crossEntropy without dlogits", lin, shapes(dims(1)), (be, in, o) -> be.crossEntropy(in[3], labels, 0.1f, o[0], null));
+        // the logits' first largest entry at the label for about half the rows
+        int[] half = labels.clone();
+        float[] z = lin[3].values();
+        for (int r = 0; r < 64; r += 2) {
+            int best = 0;
+            for (int j = 1; j < 1000; j++) if (z[r * 1000 + j] > z[r * 1000 + best]) best = j;
+            half[r] = best;
+        }
+        check("countCorrect", lin, shapes(dims(1)), (be, in, o) -> be.countCorrect(in[3], half, o[0]));
     }
 
     @Test
@@ -230,14 +270,14 @@ class CudaBackendTest {
         for (boolean first : new boolean[] {true, false}) {
             for (boolean nesterov : new boolean[] {false, true}) {
                 check("sgdStep first " + first + " nesterov " + nesterov, sgd, shapes(dims(4099), dims(4099)), (be, in, o) -> {
-                    be.copy(in[0], o[0]);
-                    be.copy(in[2], o[1]);
+                    be.copy(in[0], o[0], 0);
+                    be.copy(in[2], o[1], 0);
                     be.sgdStep(o[0], in[1], o[1], first, 0.05f, 0.9f, 4e-5f, nesterov);
                 });
             }
         }
         check("sgdStep without momentum", sgd, shapes(dims(4099)), (be, in, o) -> {
-            be.copy(in[0], o[0]);
+            be.copy(in[0], o[0], 0);
             be.sgdStep(o[0], in[1], null, false, 0.05f, 0f, 0f, false);
         });
     }
@@ -259,8 +299,8 @@ class CudaBackendTest {
         check("sgdStepAll", args, outs, (be, in, o) -> {
             List<Tensor> params = new ArrayList<>(), grads = new ArrayList<>(), bufs = new ArrayList<>();
             for (int i = 0; i < k; i++) {
-                be.copy(in[i], o[i]);
-                be.copy(in[2 * k + i], o[k + i]);
+                be.copy(in[i], o[i], 0);
+                be.copy(in[2 * k + i], o[k + i], 0);
                 params.add(o[i]);
                 grads.add(in[k + i]);
                 bufs.add(o[k + i]);

@@ -3,6 +3,7 @@
 package org.bnnas.cli;
 
 import java.io.PrintStream;
+import java.util.function.Supplier;
 
 /**
  * Shows {@code done / total} with throughput and time left. On a terminal the line is redrawn at
@@ -38,13 +39,17 @@ final class Progress {
         return new Progress(label, total, unit, System.out, System.console() != null, 30);
     }
 
-    /** {@code done} items finished; {@code extra} (may be empty) is shown after the figures, e.g. the loss. */
-    void update(long done, String extra) {
+    /**
+     * {@code done} items finished; {@code extra} (may give "") is shown after the figures, e.g. the
+     * loss. It is called only when the line is drawn, so reading the loss from a GPU costs a wait
+     * a few times a second at most, not one every step.
+     */
+    void update(long done, Supplier<String> extra) {
         long now = System.nanoTime();
         long wait = terminal ? 200_000_000L : intervalNanos;
         if (now - lastPrint < wait && done < total) return;
         lastPrint = now;
-        String line = line(done, extra, now);
+        String line = line(done, extra.get(), now);
         if (terminal) {
             out.print("\r" + line + "\u001b[K");
             drewBar = true;

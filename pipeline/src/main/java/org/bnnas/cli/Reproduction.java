@@ -29,6 +29,7 @@ import org.bnnas.space.SearchSpace;
 import org.bnnas.supernet.MBConv;
 import org.bnnas.supernet.StandaloneNet;
 import org.bnnas.supernet.Supernet;
+import org.bnnas.train.BatchLog;
 import org.bnnas.train.Metrics;
 import org.bnnas.train.Retrainer;
 import org.bnnas.train.SupernetTrainer;
@@ -279,7 +280,7 @@ final class Reproduction {
                 }
 
                 @Override
-                public void batchDone(int epoch, int batch, double loss) {
+                public void batchDone(int epoch, int batch, BatchLog log) {
                     // quarter epochs: record where (batch + 1) / batches crosses 1/4, 2/4, 3/4 (the epoch's end comes in epochDone)
                     if (!bn || batch + 1 == batches || (batch + 1) * 4 / batches == batch * 4 / batches) return;
                     record(epoch + (batch + 1) / (double) batches);
@@ -381,7 +382,7 @@ final class Reproduction {
                         long[] n = {0};
                         r = new Search(space, inC, size, flopsLimit(), a -> {
                             double s = ev.evaluate(a);
-                            progress.update(++n[0], "");
+                            progress.update(++n[0], () -> "");
                             return s;
                         }, seed).evolve(cfg);
                         progress.finish(n[0] + " subnets");
@@ -470,15 +471,29 @@ final class Reproduction {
                 TrainingLoop.Settings settings = new TrainingLoop.Settings(preset.convergenceEpochs(), preset.batchSize(), sc.labelSmoothing(),
                         sc.clipValue(), seed, total -> LrSchedule.linear(total, sc.endFactor()));
                 long start = System.nanoTime();
-                double[] window = new double[2];
+                double[] window = new double[2]; // the sum and count of the losses since the last line
                 int[] step = {0};
                 double[] evalSeconds = {0};
                 TrainingLoop.run(net, train, groups, settings, Map.of("dropout", net.dropout().rng()), () -> {}, null, new TrainingLoop.Listener() {
+                    int batchesPerEpoch, unread; // unread: this epoch's first batch not yet in the window
+
                     @Override
-                    public void batchDone(int epoch, int batch, double loss) {
-                        window[0] += loss;
-                        window[1]++;
-                        if (++step[0] % 20 != 0) return;
+                    public void epochStarted(int epoch, int batches) {
+                        batchesPerEpoch = batches;
+                        unread = 0;
+                    }
+
+                    /** A line every 20 steps; the log is read then (and at an epoch's end, for a window that spans two epochs). */
+                    @Override
+                    public void batchDone(int epoch, int batch, BatchLog log) {
+                        boolean lineDue = ++step[0] % 20 == 0;
+                        if (!lineDue && batch + 1 < batchesPerEpoch) return;
+                        for (int b = unread; b <= batch; b++) {
+                            window[0] += log.loss(b);
+                            window[1]++;
+                        }
+                        unread = batch + 1;
+                        if (!lineDue) return;
                         Map<String, Object> m = new LinkedHashMap<>();
                         m.put("mode", name);
                         m.put("step", step[0]);

@@ -21,6 +21,7 @@ import org.bnnas.space.Cost;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.supernet.StandaloneNet;
 import org.bnnas.supernet.Supernet;
+import org.bnnas.train.BatchLog;
 import org.bnnas.train.Metrics;
 import org.bnnas.train.Retrainer;
 import org.bnnas.train.SupernetTrainer;
@@ -75,7 +76,7 @@ final class Stages {
                 long t = System.nanoTime();
                 double s = bn != null ? bn.score(arch) : accuracy.evaluate(arch);
                 evalSeconds[0] += (System.nanoTime() - t) / 1e9;
-                progress.update(++done[0], String.format("last %.4f", s));
+                progress.update(++done[0], () -> String.format("last %.4f", s));
                 return s;
             };
             Search search = new Search(space, inC, size, flopsLimit, score, seed);
@@ -149,8 +150,6 @@ final class Stages {
         private final PrintWriter out;
         private final java.util.function.DoubleSupplier validation;
         private Progress progress;
-        private double lossSum;
-        private int batches;
 
         EpochReporter(RunDir run, String stage, int epochs, PrintWriter out, java.util.function.DoubleSupplier validation) {
             this.run = run;
@@ -169,15 +168,16 @@ final class Stages {
         @Override
         public void epochStarted(int epoch, int batchCount) {
             progress = Progress.start(String.format("%s epoch %d/%d", stage, epoch + 1, epochs), batchCount, "batches");
-            lossSum = 0;
-            batches = 0;
         }
 
+        /** Shows the mean loss of the epoch's batches so far, read from the log only when the line is drawn. */
         @Override
-        public void batchDone(int epoch, int batch, double loss) {
-            lossSum += loss;
-            batches++;
-            progress.update(batch + 1, String.format("loss %.4f", lossSum / batches));
+        public void batchDone(int epoch, int batch, BatchLog log) {
+            progress.update(batch + 1, () -> {
+                double lossSum = 0;
+                for (int b = 0; b <= batch; b++) lossSum += log.loss(b);
+                return String.format("loss %.4f", lossSum / (batch + 1));
+            });
         }
 
         @Override

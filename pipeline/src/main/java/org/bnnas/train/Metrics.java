@@ -1,4 +1,4 @@
-// Metrics: top-1 counting from logits, and the top-1 of a network over a whole data set.
+// Metrics: the top-1 of a network over a whole data set (training counts its hits with Ops.countCorrect).
 package org.bnnas.train;
 
 import org.bnnas.data.BatchLoader;
@@ -10,14 +10,6 @@ import org.bnnas.engine.tensor.Tensor;
 
 public final class Metrics {
     private Metrics() {}
-
-    /** How many rows of logits (N, K) have their largest value at the label. */
-    public static int correct(Tensor logits, int[] labels) {
-        float[] z = logits.toArray();
-        int k = logits.dim(1), hits = 0;
-        for (int r = 0; r < labels.length; r++) if (predicted(z, r, k) == labels[r]) hits++;
-        return hits;
-    }
 
     /** The class with the largest logit in row {@code r} of {@code k}-wide logits (the first on a tie). */
     private static int predicted(float[] z, int r, int k) {

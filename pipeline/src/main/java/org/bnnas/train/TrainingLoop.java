@@ -30,6 +30,8 @@ import org.bnnas.engine.tensor.Tensor;
  * depend only on (seed, epoch); every other random draw comes from the named generators, whose
  * states go into the checkpoint with the optimizer's. So a run resumed from the checkpoint of
  * epoch k repeats exactly the computation that the uninterrupted run did after epoch k.
+ * Each step's loss and correct count stay on the device in a {@link BatchLog}; the loop reads
+ * them once, at the end of the epoch, so on a GPU the host never waits inside an epoch.
  */
 public final class TrainingLoop {
     /** Figures of one epoch; {@code top1} is the training accuracy of the batches as they were trained. */
@@ -42,7 +44,11 @@ public final class TrainingLoop {
 
         default void epochStarted(int epoch, int batches) {}
 
-        default void batchDone(int epoch, int batch, double loss) {}
+        /**
+         * After the step of batch {@code batch}; {@code log} holds this epoch's batches so far.
+         * Reading a value from it waits for the device, so read only when it is shown.
+         */
+        default void batchDone(int epoch, int batch, BatchLog log) {}
 
         /** After the epoch's checkpoint is written. */
         default void epochDone(EpochStats stats) {}
@@ -69,7 +75,8 @@ public final class TrainingLoop {
         groups.forEach(g -> trainable.addAll(g.params()));
         Map<Parameter, String> names = SGD.namesOf(net.namedParameters());
         List<EpochStats> out = new ArrayList<>();
-        try (SGD sgd = new SGD(groups); BatchLoader loader = new BatchLoader(data, BatchLoader.Options.training(data, s.batchSize(), s.seed()))) {
+        try (SGD sgd = new SGD(groups); BatchLoader loader = new BatchLoader(data, BatchLoader.Options.training(data, s.batchSize(), s.seed()));
+             BatchLog log = new BatchLog(loader.batchesPerEpoch())) {
             long step = 0;
             int firstEpoch = 0;
             if (ckpt != null && ckpt.resume() && Files.exists(ckpt.modelFile())) {
@@ -90,8 +97,7 @@ public final class TrainingLoop {
                 long start = System.nanoTime();
                 loader.startEpoch(epoch);
                 l.epochStarted(epoch, loader.batchesPerEpoch());
-                double lossSum = 0;
-                long correct = 0, seen = 0;
+                log.clear();
                 for (int batch = 0; loader.hasNext(); batch++) {
                     schedule.apply(sgd, step++);
                     try (MemoryScope scope = MemoryScope.open(); BatchLoader.Batch b = loader.next()) {
@@ -102,12 +108,16 @@ public final class TrainingLoop {
                         if (s.clipValue() > 0) GradClip.clipByValue(trainable, s.clipValue());
                         sgd.step();
                         sgd.zeroGrad();
-                        double value = loss.item();
-                        lossSum += value * b.size();
-                        correct += Metrics.correct(logits, b.labels());
-                        seen += b.size();
-                        l.batchDone(epoch, batch, value);
+                        log.record(loss, Ops.countCorrect(logits, b.labels()), b.size());
+                        l.batchDone(epoch, batch, log);
                     }
+                }
+                double lossSum = 0; // the epoch's one wait for the device, unless a listener read earlier
+                long correct = 0, seen = 0;
+                for (int b = 0; b < log.batches(); b++) {
+                    lossSum += (double) log.loss(b) * log.images(b);
+                    correct += log.correct(b);
+                    seen += log.images(b);
                 }
                 EpochStats st = new EpochStats(epoch, lossSum / seen, correct / (double) seen, (System.nanoTime() - start) / 1e9,
                         sgd.groups().get(0).lr());

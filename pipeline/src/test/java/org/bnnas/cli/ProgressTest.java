@@ -21,7 +21,7 @@ class ProgressTest {
     @Test
     void aLogGetsPlainLinesWithThroughputAndTimeLeft() {
         Progress p = new Progress("epoch 1/2", 10, "batches", out, false, 0);
-        for (int i = 1; i <= 10; i++) p.update(i, "loss 0.5");
+        for (int i = 1; i <= 10; i++) p.update(i, () -> "loss 0.5");
         p.finish("loss 0.5");
         String[] lines = text().split("\n");
         assertEquals(11, lines.length, "a line per update with a zero interval, and the closing line");
@@ -33,16 +33,25 @@ class ProgressTest {
     @Test
     void aLogIsNotFloodedWithinTheInterval() {
         Progress p = new Progress("search", 1000, "subnets", out, false, 3600);
-        for (int i = 1; i < 1000; i++) p.update(i, "");
+        for (int i = 1; i < 1000; i++) p.update(i, () -> "");
         assertEquals("", text(), "nothing before the interval has passed");
-        p.update(1000, "");
+        p.update(1000, () -> "");
         assertTrue(text().startsWith("search 1000/1000 subnets"), "the last item always shows");
+    }
+
+    @Test
+    void theExtraTextIsComputedOnlyForALineThatIsDrawn() {
+        Progress p = new Progress("epoch", 100, "batches", out, false, 3600);
+        int[] calls = {0};
+        for (int i = 1; i <= 100; i++) p.update(i, () -> "loss " + ++calls[0]);
+        assertEquals(1, calls[0], "only the last update draws a line (reading the loss from a GPU waits for it)");
+        assertTrue(text().endsWith(", loss 1\n"), text());
     }
 
     @Test
     void aTerminalGetsOneBarRedrawnInPlace() {
         Progress p = new Progress("epoch", 4, "batches", out, true, 30);
-        p.update(4, "");
+        p.update(4, () -> "");
         p.finish("done");
         String t = text();
         assertTrue(t.startsWith("\repoch [" + "#".repeat(28) + "] 4/4 batches"), t);

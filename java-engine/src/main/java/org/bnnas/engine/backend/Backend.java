@@ -23,8 +23,8 @@ public interface Backend {
     /** x = value everywhere. */
     void fill(Tensor x, float value);
 
-    /** dst = src (same shape). */
-    void copy(Tensor src, Tensor dst);
+    /** dst[dstOffset + i] = src[i] for every element of src, in storage order (dst may be larger than src). */
+    void copy(Tensor src, Tensor dst, int dstOffset);
 
     // ---- elementwise ----
     /** out = a + b. */
@@ -35,6 +35,9 @@ public interface Backend {
 
     /** out = a * b. */
     void mul(Tensor a, Tensor b, Tensor out);
+
+    /** out = x * s[0], s a one-element tensor (a factor that stays on the device). */
+    void scaleBy(Tensor x, Tensor s, Tensor out);
 
     /** y = min(max(x, 0), cap); cap is +infinity for ReLU, 6 for ReLU6. */
     void clampRelu(Tensor x, float cap, Tensor y);
@@ -82,14 +85,40 @@ public interface Backend {
     void channelAffine(Tensor x, Tensor scale, Tensor shift, float cap, Tensor y);
 
     /**
-     * Backward of y = act(x * scale + shift) with scale = gamma * invStd and shift = beta - mean *
-     * scale, the forward's own per-channel values (so the activation's mask is recomputed exactly
-     * from x). With batch statistics (training) dx includes the terms through mean and variance;
-     * otherwise dx = dy' * scale, dy' being dy through the activation. Any of dx, dgamma, dbeta
-     * may be null and is then not computed.
+     * The batch-norm forward, writing every per-channel tensor of {@code st} and, when y is not
+     * null, y = act(x * scale + shift). With st.batchStats() it normalises with the batch's own
+     * statistics (batchNormStats, then batchNormFold) and, when runningMean is not null, updates
+     * the running statistics with momentum m (updateRunningStat; the variance with Bessel's
+     * correction count / (count - 1)); otherwise it folds the running statistics and copies
+     * runningMean into st.mean(). The default is those kernels in that order; a device backend may
+     * do it in fewer passes (CUDA: cuDNN's batch norm where there is no activation).
      */
-    void batchNormBackward(Tensor x, Tensor dy, Tensor scale, Tensor shift, float cap, Tensor mean, Tensor invStd,
-                           boolean batchStats, Tensor dx, Tensor dgamma, Tensor dbeta);
+    default void batchNorm(Tensor x, Tensor beta, Tensor runningMean, Tensor runningVar, double m, float cap, BatchNormState st, Tensor y) {
+        if (st.batchStats()) {
+            int c = x.dim(1);
+            long count = x.size() / c;
+            try (Tensor var = Tensor.empty(c)) {
+                batchNormStats(x, st.mean(), var);
+                batchNormFold(st.gamma(), beta, st.mean(), var, st.eps(), st.scale(), st.shift(), st.invStd());
+                if (runningMean != null) {
+                    updateRunningStat(runningMean, st.mean(), m, 1.0);
+                    updateRunningStat(runningVar, var, m, count / (double) (count - 1));
+                }
+            }
+        } else {
+            batchNormFold(st.gamma(), beta, runningMean, runningVar, st.eps(), st.scale(), st.shift(), st.invStd());
+            copy(runningMean, st.mean(), 0);
+        }
+        if (y != null) channelAffine(x, st.scale(), st.shift(), cap, y);
+    }
+
+    /**
+     * Backward of y = act(x * scale + shift), the forward's values in {@code st} (the activation's
+     * mask is recomputed exactly from x). With batch statistics dx includes the terms through mean
+     * and variance; otherwise dx = dy' * scale, dy' being dy through the activation. Any of dx,
+     * dgamma, dbeta may be null and is then not computed.
+     */
+    void batchNormBackward(Tensor x, Tensor dy, float cap, BatchNormState st, Tensor dx, Tensor dgamma, Tensor dbeta);
 
     // ---- pooling, linear, loss ----
     /** y (N, C) = mean of x (N, C, H, W) over H and W. */
@@ -108,10 +137,17 @@ public interface Backend {
 
     /**
      * Mean softmax cross-entropy of logits (N, K) against labels with label smoothing eps
-     * (target (1 - eps) on the label plus eps / K everywhere). Writes d(loss)/d(logits) into
-     * dlogits when it is not null. Returns the loss.
+     * (target (1 - eps) on the label plus eps / K everywhere), written into the one-element
+     * tensor loss (it stays on the device: reading it is the caller's choice). Writes
+     * d(loss)/d(logits) into dlogits when it is not null.
      */
-    float crossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dlogits);
+    void crossEntropy(Tensor logits, int[] labels, float smoothing, Tensor loss, Tensor dlogits);
+
+    /**
+     * count (one element) = how many rows of logits (N, K) have their largest value at the label,
+     * the first largest on a tie (a NaN is never larger).
+     */
+    void countCorrect(Tensor logits, int[] labels, Tensor count);
 
     // ---- channel ops on 4-D tensors ----
     /** y = the channels of xs side by side. */

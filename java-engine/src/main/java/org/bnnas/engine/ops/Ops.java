@@ -7,6 +7,7 @@ import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.autograd.Node;
 import org.bnnas.engine.backend.Backend;
+import org.bnnas.engine.backend.BatchNormState;
 import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.backend.ConvSpec;
 import org.bnnas.engine.tensor.Rng;
@@ -174,13 +175,12 @@ public final class Ops {
     public static Tensor batchNorm2d(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                      boolean training, Double momentum, long numBatchesTracked, float eps, float cap) {
         requireRank("batchNorm2d", "input", x, 4);
-        Normalisation st = normalisation("batchNorm2d", x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, cap);
         Tensor y = Tensor.empty(x.shape());
-        be().channelAffine(x, st.scale, st.shift, cap, y);
+        BatchNormState st = normalise("batchNorm2d", x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, cap, y);
         if (recording(x, gamma, beta)) {
             y.setGradFn(new Node("batchNorm2d", x, gamma, beta) {
                 @Override protected void backward(Tensor g) {
-                    st.backward(this, x, g, cap);
+                    batchNormBackward(this, x, g, cap, st);
                 }
             });
         }
@@ -202,22 +202,23 @@ public final class Ops {
         if (w.dim(0) != c || w.dim(1) != 1 || w.dim(3) != k) {
             throw bad("batchNormDepthwise", "weight " + w.shape() + " is not a depthwise kernel for input " + x.shape());
         }
-        Normalisation st = normalisation("batchNormDepthwise", x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, cap);
+        BatchNormState st = normalise("batchNormDepthwise", x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, cap,
+                null);
         ConvSpec spec = new ConvSpec(k, stride, k / 2, c);
         Tensor y = Tensor.empty(x.dim(0), c, spec.outSize(x.dim(2)), spec.outSize(x.dim(3)));
-        be().depthwiseAffine(x, st.scale, st.shift, cap, w, spec, null, null, 0f, y);
+        be().depthwiseAffine(x, st.scale(), st.shift(), cap, w, spec, null, null, 0f, y);
         if (recording(x, gamma, beta, w)) {
             y.setGradFn(new Node("batchNormDepthwise", x, gamma, beta, w) {
                 @Override protected void backward(Tensor g) {
                     if (needs(3)) {
                         Tensor dw = Tensor.empty(w.shape());
-                        be().depthwiseAffineBackwardWeight(g, x, st.scale, st.shift, cap, dw, spec);
+                        be().depthwiseAffineBackwardWeight(g, x, st.scale(), st.shift(), cap, dw, spec);
                         Autograd.accumulate(inputs[3], dw);
                     }
                     if (needs(0) || needs(1) || needs(2)) {
                         try (Tensor activated = Tensor.empty(x.shape())) { // the gradient of the normalised activation
                             be().conv2dBackwardData(g, w, activated, spec);
-                            st.backward(this, x, activated, cap);
+                            batchNormBackward(this, x, activated, cap, st);
                         }
                     }
                 }
@@ -226,27 +227,24 @@ public final class Ops {
         return y;
     }
 
-    /** The per-channel quantities of one batch-norm application, kept for its backward. */
-    private record Normalisation(Tensor mean, Tensor invStd, Tensor scale, Tensor shift, boolean batchStats) {
-        /** Gradients for inputs 0-2 of {@code node} (x, gamma, beta) from dy, the gradient of act(x * scale + shift). */
-        void backward(Node node, Tensor x, Tensor dy, float cap) {
-            int c = x.dim(1);
-            Tensor dx = node.needs(0) ? Tensor.empty(x.shape()) : null;
-            Tensor dg = node.needs(1) ? Tensor.empty(c) : null;
-            Tensor db = node.needs(2) ? Tensor.empty(c) : null;
-            be().batchNormBackward(x, dy, scale, shift, cap, mean, invStd, batchStats, dx, dg, db);
-            if (dx != null) Autograd.accumulate(node.input(0), dx);
-            if (dg != null) Autograd.accumulate(node.input(1), dg);
-            if (db != null) Autograd.accumulate(node.input(2), db);
-        }
+    /** Gradients for inputs 0-2 of {@code node} (x, gamma, beta) from dy, the gradient of act(x * scale + shift). */
+    private static void batchNormBackward(Node node, Tensor x, Tensor dy, float cap, BatchNormState st) {
+        int c = x.dim(1);
+        Tensor dx = node.needs(0) ? Tensor.empty(x.shape()) : null;
+        Tensor dg = node.needs(1) ? Tensor.empty(c) : null;
+        Tensor db = node.needs(2) ? Tensor.empty(c) : null;
+        be().batchNormBackward(x, dy, cap, st, dx, dg, db);
+        if (dx != null) Autograd.accumulate(node.input(0), dx);
+        if (dg != null) Autograd.accumulate(node.input(1), dg);
+        if (db != null) Autograd.accumulate(node.input(2), db);
     }
 
     /**
-     * Statistics (batch or running), the running-statistics update, and the folded scale and shift
-     * of a batch norm; see batchNorm2d for the semantics.
+     * The batch-norm forward (statistics, running-statistics update, folded scale and shift, and y
+     * when it is not null; see batchNorm2d for the semantics) and what its backward needs.
      */
-    private static Normalisation normalisation(String op, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                                               boolean training, Double momentum, long numBatchesTracked, float eps, float cap) {
+    private static BatchNormState normalise(String op, Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                            boolean training, Double momentum, long numBatchesTracked, float eps, float cap, Tensor y) {
         if (!(cap >= 0f)) throw bad(op, "activation cap must be 0 (none) or positive, got " + cap);
         int c = x.dim(1);
         for (Tensor t : new Tensor[] {gamma, beta, runningMean, runningVar}) {
@@ -254,27 +252,16 @@ public final class Ops {
                 throw bad(op, "per-channel tensor " + t.shape() + " does not match input " + x.shape() + " (" + c + " channels)");
             }
         }
-        Tensor mean = Tensor.empty(c), invStd = Tensor.empty(c), scale = Tensor.empty(c), shift = Tensor.empty(c);
-        boolean batchStats = training || runningMean == null;
-        if (batchStats) {
-            long count = x.size() / c;
-            if (training && count <= 1) throw bad(op, "training needs more than one value per channel, input " + x.shape());
-            try (Tensor var = Tensor.empty(c)) {
-                be().batchNormStats(x, mean, var);
-                be().batchNormFold(gamma, beta, mean, var, eps, scale, shift, invStd);
-                if (training && runningMean != null) {
-                    double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;
-                    be().updateRunningStat(runningMean, mean, m, 1.0);
-                    be().updateRunningStat(runningVar, var, m, count / (double) (count - 1));
-                    runningMean.bumpVersion();
-                    runningVar.bumpVersion();
-                }
-            }
-        } else {
-            be().batchNormFold(gamma, beta, runningMean, runningVar, eps, scale, shift, invStd);
-            mean.copyFrom(runningMean);
+        if (training && x.size() / c <= 1) throw bad(op, "training needs more than one value per channel, input " + x.shape());
+        BatchNormState st = BatchNormState.allocate(gamma, eps, training || runningMean == null);
+        boolean update = training && runningMean != null;
+        double m = momentum == null ? 1.0 / Math.max(1, numBatchesTracked) : momentum;
+        be().batchNorm(x, beta, runningMean, runningVar, update ? m : 0.0, cap, st, y);
+        if (update) {
+            runningMean.bumpVersion();
+            runningVar.bumpVersion();
         }
-        return new Normalisation(mean, invStd, scale, shift, batchStats);
+        return st;
     }
 
     // ---- pooling, linear, dropout, loss ----------------------------------------------------------
@@ -359,18 +346,30 @@ public final class Ops {
         if (smoothing < 0f || smoothing >= 1f) throw bad("crossEntropy", "label smoothing must be in [0, 1), got " + smoothing);
         boolean rec = recording(logits);
         Tensor grad = rec ? Tensor.empty(logits.shape()) : null;
-        float loss = be().crossEntropy(logits, labels, smoothing, grad);
-        Tensor out = Tensor.scalar(loss);
+        Tensor loss = Tensor.empty(Shape.of());
+        be().crossEntropy(logits, labels, smoothing, loss, grad);
         if (rec) {
-            out.setGradFn(new Node("crossEntropy", logits) {
+            loss.setGradFn(new Node("crossEntropy", logits) {
                 @Override protected void backward(Tensor g) {
-                    Tensor d = grad.copy();
-                    be().scaleInPlace(d, g.item());
+                    Tensor d = Tensor.empty(grad.shape());
+                    be().scaleBy(grad, g, d); // g stays on the device: the host does not wait for the loss
                     Autograd.accumulate(inputs[0], d);
                 }
             });
         }
-        return out;
+        return loss;
+    }
+
+    /**
+     * How many rows of logits (N, K) have their largest value (the first, on a tie) at the label,
+     * as a one-element tensor on the device; no gradient.
+     */
+    public static Tensor countCorrect(Tensor logits, int[] labels) {
+        requireRank("countCorrect", "logits", logits, 2);
+        if (labels.length != logits.dim(0)) throw bad("countCorrect", labels.length + " labels for logits " + logits.shape());
+        Tensor count = Tensor.empty(Shape.of());
+        be().countCorrect(logits, labels, count);
+        return count;
     }
 
     // ---- channel ops -----------------------------------------------------------------------------

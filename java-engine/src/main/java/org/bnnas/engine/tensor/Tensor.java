@@ -248,7 +248,19 @@ public final class Tensor implements AutoCloseable {
     /** Copies another tensor of the same shape into this one (on the backend's device). */
     public void copyFrom(Tensor src) {
         if (!src.shape.equals(shape)) throw new IllegalArgumentException("Tensor.copyFrom: shape " + src.shape + " into " + shape);
-        Backends.current().copy(src, this);
+        Backends.current().copy(src, this, 0);
+        version++;
+    }
+
+    /**
+     * Overwrites elements [offset, offset + src.size()) of this tensor, in storage order, with
+     * src's elements (on the backend's device): a one-element result into its slot of a longer log.
+     */
+    public void copyFrom(Tensor src, int offset) {
+        if (offset < 0 || offset > size() - src.size()) {
+            throw new IllegalArgumentException("Tensor.copyFrom: " + src.shape + " at offset " + offset + " does not fit into " + shape);
+        }
+        Backends.current().copy(src, this, offset);
         version++;
     }
 

@@ -2,6 +2,7 @@
 // OpCheck; one line per case.
 package org.bnnas.engine.ops;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -168,6 +169,37 @@ public class OpsTest {
         int[] labels = {3, 0, 6, 6, 1};
         OpCheck.of("crossEntropy", new int[] {5, 7}).scale(4)
                 .run(t -> Ops.crossEntropy(t[0], labels, smoothing), x -> Ref.crossEntropy(x[0], labels, 7, smoothing));
+    }
+
+    @Test
+    void countCorrectTakesTheFirstLargestLogit() {
+        float nan = Float.NaN;
+        Tensor z = Tensor.fromArray(new float[] {
+            0, 5, 5, 1, // a tie: class 1
+            9, 2, 3, 4, // class 0
+            nan, 1, 7, 2, // a NaN is never larger, so class 0 stays the first largest
+            -3, -1, -2, -1, // a tie: class 1
+        }, 4, 4);
+        try (Tensor hits = Ops.countCorrect(z, new int[] {1, 0, 0, 3})) {
+            assertEquals(3f, hits.item());
+        }
+        try (Tensor hits = Ops.countCorrect(z, new int[] {2, 1, 2, 1})) {
+            assertEquals(1f, hits.item());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Ops.countCorrect(z, new int[] {0}));
+        assertEquals("countCorrect: 1 labels for logits [4, 4]", e.getMessage());
+        z.close();
+    }
+
+    @Test
+    void copyIntoASlotOfALongerTensor() {
+        try (Tensor log = Tensor.zeros(5); Tensor a = Tensor.fromArray(new float[] {7}, 1); Tensor b = Tensor.fromArray(new float[] {8, 9}, 2)) {
+            log.copyFrom(a, 4);
+            log.copyFrom(b, 1);
+            assertArrayEquals(new float[] {0, 8, 9, 0, 7}, log.toArray());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> log.copyFrom(b, 4));
+            assertEquals("Tensor.copyFrom: [2] at offset 4 does not fit into [5]", e.getMessage());
+        }
     }
 
     @Test

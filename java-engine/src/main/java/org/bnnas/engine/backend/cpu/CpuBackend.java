@@ -9,6 +9,7 @@ import java.nio.ByteBuffer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import org.bnnas.engine.backend.Backend;
+import org.bnnas.engine.backend.BatchNormState;
 import org.bnnas.engine.backend.ConvSpec;
 import org.bnnas.engine.tensor.Tensor;
 
@@ -38,8 +39,9 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void copy(Tensor src, Tensor dst) {
-        org.bytedeco.javacpp.Pointer.memcpy(new Tensor.AddressPointer(dst.address()), new Tensor.AddressPointer(src.address()), 4L * src.size());
+    public void copy(Tensor src, Tensor dst, int dstOffset) {
+        org.bytedeco.javacpp.Pointer.memcpy(new Tensor.AddressPointer(dst.address() + 4L * dstOffset), new Tensor.AddressPointer(src.address()),
+                4L * src.size());
     }
 
     // ---- elementwise ---------------------------------------------------------------------------
@@ -77,6 +79,17 @@ public final class CpuBackend implements Backend {
             int i = from;
             for (; i + L <= to; i += L) Vec.store(Vec.load(x, i).mul(Vec.load(y, i)), o, i);
             for (; i < to; i++) o.putFloat(4 * i, x.getFloat(4 * i) * y.getFloat(4 * i));
+        });
+    }
+
+    @Override
+    public void scaleBy(Tensor x, Tensor s, Tensor out) {
+        float f = s.buffer().getFloat(0);
+        ByteBuffer in = x.buffer(), o = out.buffer();
+        chunks(out.size(), L, (from, to) -> {
+            int i = from;
+            for (; i + L <= to; i += L) Vec.store(Vec.load(in, i).mul(f), o, i);
+            for (; i < to; i++) o.putFloat(4 * i, in.getFloat(4 * i) * f);
         });
     }
 
@@ -189,13 +202,13 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public void batchNormBackward(Tensor x, Tensor dy, Tensor scale, Tensor shift, float cap, Tensor mean, Tensor invStd,
-                                  boolean batchStats, Tensor dx, Tensor dgamma, Tensor dbeta) {
+    public void batchNormBackward(Tensor x, Tensor dy, float cap, BatchNormState st, Tensor dx, Tensor dgamma, Tensor dbeta) {
         int c = x.dim(1);
         int rows = x.size() / c;
-        float[] mu = mean.toStorageArray(), is = invStd.toStorageArray(), a = scale.toStorageArray();
+        boolean batchStats = st.batchStats();
+        float[] mu = st.mean().toStorageArray(), is = st.invStd().toStorageArray(), a = st.scale().toStorageArray();
         // The activation's mask, where there is one, comes from x * scale + shift (see PerChannel).
-        PerChannel.Mask mask = cap == 0f ? null : new PerChannel.Mask(Vec.tile(a, c), Vec.tile(shift.toStorageArray(), c), cap);
+        PerChannel.Mask mask = cap == 0f ? null : new PerChannel.Mask(Vec.tile(a, c), Vec.tile(st.shift().toStorageArray(), c), cap);
         double[][] sums = null;
         if (dgamma != null || dbeta != null || (dx != null && batchStats)) {
             // sum(dy') and sum(dy' * (x - mean)); the latter times invStd is sum(dy' * xhat)
@@ -293,7 +306,7 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
-    public float crossEntropy(Tensor logits, int[] labels, float smoothing, Tensor dlogits) {
+    public void crossEntropy(Tensor logits, int[] labels, float smoothing, Tensor loss, Tensor dlogits) {
         int n = logits.dim(0), k = logits.dim(1);
         ByteBuffer z = logits.buffer();
         ByteBuffer d = dlogits == null ? null : dlogits.buffer();
@@ -312,7 +325,20 @@ public final class CpuBackend implements Backend {
                 if (d != null) d.putFloat(4 * (r * k + j), (float) ((Math.exp(logP) - target) / n));
             }
         }
-        return (float) (total / n);
+        loss.buffer().putFloat(0, (float) (total / n));
+    }
+
+    @Override
+    public void countCorrect(Tensor logits, int[] labels, Tensor count) {
+        int k = logits.dim(1);
+        ByteBuffer z = logits.buffer();
+        int hits = 0;
+        for (int r = 0; r < labels.length; r++) {
+            int best = 0;
+            for (int j = 1; j < k; j++) if (z.getFloat(4 * (r * k + j)) > z.getFloat(4 * (r * k + best))) best = j;
+            if (best == labels[r]) hits++;
+        }
+        count.buffer().putFloat(0, hits);
     }
 
     // ---- channel ops -----------------------------------------------------------------------------
