@@ -49,7 +49,7 @@ public final class BatchLoader implements AutoCloseable {
         public void close() { images.close(); }
     }
 
-    /** A batch as plain arrays, which is all the background thread makes. */
+    /** A batch as plain arrays, which is all the background thread makes: images in storage order (N, H, W, C). */
     private record Prepared(float[] images, int[] labels) {}
 
     private final Dataset data;
@@ -106,7 +106,8 @@ public final class BatchLoader implements AutoCloseable {
         }
         nextBatch++;
         pending = hasNext() ? worker.submit(prepareTask(nextBatch)) : null;
-        Tensor images = Tensor.fromArray(p.images(), p.labels().length, data.channels(), data.size(), data.size());
+        Tensor images = Tensor.empty(p.labels().length, data.channels(), data.size(), data.size());
+        images.copyFromStorage(p.images());
         return new Batch(images, p.labels());
     }
 
@@ -145,7 +146,8 @@ public final class BatchLoader implements AutoCloseable {
         Rng rng = new Rng(mix(options.seed(), e, b));
         int pad = options.crop() ? data.cropPadding() : 0;
         // A table per channel gives exactly Dataset.normalised's values; a padded pixel is byte 0 (black)
-        // normalised, as torchvision pads before Normalize.
+        // normalised, as torchvision pads before Normalize. The batch is written in the tensor's
+        // storage order (channels-last), so the caller's thread only copies it (or uploads it to a GPU).
         float[][] table = new float[c][256];
         for (int ch = 0; ch < c; ch++) for (int v = 0; v < 256; v++) table[ch][v] = data.normalised(v, ch);
         byte[] px = data.images();
@@ -165,7 +167,7 @@ public final class BatchLoader implements AutoCloseable {
                         int sx = (flip ? s - 1 - x : x) + dx;
                         float v = (sy < 0 || sy >= s || sx < 0 || sx >= s) ? t[0]
                                 : t[px[src + ch * plane + sy * s + sx] & 0xff];
-                        out[dst + ch * plane + y * s + x] = v;
+                        out[dst + (y * s + x) * c + ch] = v;
                     }
                 }
             }
