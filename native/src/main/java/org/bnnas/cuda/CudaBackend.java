@@ -10,8 +10,6 @@ import static org.bytedeco.cuda.global.cublas.CUBLAS_OP_T;
 import static org.bytedeco.cuda.global.cublas.cublasCreate_v2;
 import static org.bytedeco.cuda.global.cublas.cublasSetMathMode;
 import static org.bytedeco.cuda.global.cublas.cublasSgemm_v2;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpy;
-import static org.bytedeco.cuda.global.cudart.cudaMemcpyDeviceToHost;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_BATCHNORM_SPATIAL;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_BN_MIN_EPSILON;
 import static org.bytedeco.cuda.global.cudnn.cudnnBatchNormalizationBackward;
@@ -358,7 +356,7 @@ public final class CudaBackend implements Backend {
         long work = scratch.ensure(KernelLib.bnnas_sum_of_squares_work_bytes(x.size()));
         Check.kernel(KernelLib.bnnas_sum_of_squares(ptr(x), x.size(), ptr(sumOut), ptr(work), STREAM), "sum_of_squares");
         try (DoublePointer host = new DoublePointer(1)) {
-            Check.cuda(cudaMemcpy(host, ptr(sumOut), 8, cudaMemcpyDeviceToHost), "cudaMemcpy (sum of squares)");
+            memory.toHost(sumOut.address(), host, 8, "the sum of squares");
             return host.get(0);
         }
     }
@@ -377,7 +375,7 @@ public final class CudaBackend implements Backend {
         long out = scratch.ensure(8L * n);
         Check.kernel(KernelLib.bnnas_bn_indicator_table(ptr(device), ptr(device + 8L * n), n, ptr(out), STREAM), "bn_indicator_table");
         try (DoublePointer host = new DoublePointer(n)) {
-            Check.cuda(cudaMemcpy(host, ptr(out), 8L * n, cudaMemcpyDeviceToHost), "cudaMemcpy (BN indicator table)");
+            memory.toHost(out, host, 8L * n, "the BN indicator table");
             double[] result = new double[n];
             host.get(result);
             return result;

@@ -12,6 +12,7 @@ import static org.bytedeco.cuda.global.cudart.cudaSuccess;
 import org.bnnas.engine.tensor.NativeMemory;
 import org.bnnas.engine.tensor.Tensor;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerPointer;
 
 /**
@@ -58,11 +59,16 @@ final class DeviceMemory implements NativeMemory.Source {
 
     @Override
     public void toHost(long address, float[] dst) {
-        reads++;
         try (FloatPointer host = new FloatPointer(dst.length)) {
-            Check.cuda(cudaMemcpy(host, new Tensor.AddressPointer(address), 4L * dst.length, cudaMemcpyDeviceToHost), "cudaMemcpy (to host)");
+            toHost(address, host, 4L * dst.length, "a tensor");
             host.get(dst);
         }
+    }
+
+    /** Copies {@code bytes} from device memory to {@code host}, after the work launched before: every read of the backend goes here. */
+    void toHost(long address, Pointer host, long bytes, String what) {
+        reads++;
+        Check.cuda(cudaMemcpy(host, new Tensor.AddressPointer(address), bytes, cudaMemcpyDeviceToHost), "cudaMemcpy (" + what + " to the host)");
     }
 
     @Override
