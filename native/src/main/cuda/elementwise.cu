@@ -1,5 +1,6 @@
 // elementwise.cu: flat elementwise kernels (add, mul, clamped ReLU and its backward, in-place
-// scale and clamp, scale by a device scalar, fill, copy). Memory bound: one grid-stride pass, 64-bit indices (no division).
+// scale and clamp, scale by a device scalar, fill, copy). Memory bound: one grid-stride pass,
+// 64-bit indices (no division).
 #include "common.cuh"
 
 using namespace bnnas;

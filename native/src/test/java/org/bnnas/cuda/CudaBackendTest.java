@@ -16,8 +16,6 @@ import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.backend.ConvSpec;
 import org.bnnas.engine.tensor.MemoryScope;
 import org.bnnas.engine.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -27,18 +25,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class CudaBackendTest {
     private static final double RTOL = 1e-4, ATOL = 1e-5;
     private static final Backend CPU = Backends.cpu();
-    private static CudaBackend cuda;
     private final Random random = new Random(7);
-
-    @BeforeAll
-    static void onCuda() {
-        cuda = Gpu.select();
-    }
-
-    @AfterAll
-    static void backToCpu() {
-        Gpu.release();
-    }
 
     /** An argument: its shape and its values in storage order. */
     private record In(int[] dims, float[] values) {}
@@ -67,7 +54,7 @@ class CudaBackendTest {
     /** Runs {@code op} on both backends, each on its own copies of the inputs, and compares every output element. */
     private void check(String name, In[] ins, int[][] outShapes, Op op) {
         float[][] ref = run(CPU, ins, outShapes, op, 0f);
-        float[][] got = run(cuda, ins, outShapes, op, Float.NaN);
+        float[][] got = run(Gpu.backend(), ins, outShapes, op, Float.NaN);
         for (int i = 0; i < outShapes.length; i++) compare(name + " output " + i, ref[i], got[i]);
     }
 
@@ -89,7 +76,7 @@ class CudaBackendTest {
             for (int i = 0; i < out.length; i++) result[i] = out[i].toStorageArray();
             return result;
         } finally {
-            Backends.use(cuda);
+            Backends.use(Gpu.backend());
         }
     }
 

@@ -23,26 +23,12 @@ import org.bnnas.engine.tensor.MemoryScope;
 import org.bnnas.engine.tensor.NativeMemory;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 @ExtendWith(Gpu.class)
 class HostWaitTest {
-    private static CudaBackend cuda;
-
-    @BeforeAll
-    static void onCuda() {
-        cuda = Gpu.select();
-    }
-
-    @AfterAll
-    static void backToCpu() {
-        Gpu.release();
-    }
-
     /** An MBConv-like block (1x1, BN, ReLU6, depthwise, BN, ReLU6, 1x1, BN), pooling and a classifier. */
     private static final class Net extends Module {
         final Sequential body;
@@ -88,7 +74,7 @@ class HostWaitTest {
                         loss.item();
                         loss = null;
                     }
-                    long before = cuda.hostWaits(), mallocs = NativeMemory.mallocCalls();
+                    long before = Gpu.backend().hostWaits(), mallocs = NativeMemory.mallocCalls();
                     try (MemoryScope scope = MemoryScope.open()) {
                         Tensor x = Tensor.fromArray(images, 32, 3, 16, 16); // a new batch, as from the loader
                         Tensor logits = net.forward(x);
@@ -102,13 +88,13 @@ class HostWaitTest {
                         loss = MemoryScope.detach(l.copy());
                     }
                     if (step >= 3) {
-                        assertEquals(before, cuda.hostWaits(), "step " + step + " waited for the GPU");
+                        assertEquals(before, Gpu.backend().hostWaits(), "step " + step + " waited for the GPU");
                         assertEquals(mallocs, NativeMemory.mallocCalls(), "step " + step + " allocated device memory");
                     }
                 }
-                long before = cuda.hostWaits();
+                long before = Gpu.backend().hostWaits();
                 assertTrue(Float.isFinite(loss.item()));
-                assertEquals(before + 1, cuda.hostWaits(), "reading the loss is one wait");
+                assertEquals(before + 1, Gpu.backend().hostWaits(), "reading the loss is one wait");
                 loss.close();
             }
         }

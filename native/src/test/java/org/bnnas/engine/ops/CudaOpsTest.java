@@ -3,19 +3,8 @@
 package org.bnnas.engine.ops;
 
 import org.bnnas.cuda.Gpu;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(Gpu.class)
 class CudaOpsTest extends OpsTest {
-    @BeforeAll
-    static void onCuda() {
-        Gpu.select();
-    }
-
-    @AfterAll
-    static void backToCpu() {
-        Gpu.release();
-    }
 }
