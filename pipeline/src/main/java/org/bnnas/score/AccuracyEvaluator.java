@@ -43,12 +43,15 @@ public final class AccuracyEvaluator implements AutoCloseable {
      * training (or between two searches) changes nothing in it but the selected path.
      */
     public double evaluate(int[] arch) {
-        java.util.List<java.util.Map<String, org.bnnas.engine.io.TensorData>> saved = new java.util.ArrayList<>();
-        for (BatchNorm2d bn : bns) saved.add(bn.stateDict());
+        java.util.List<BatchNorm2d.RunningStats> saved = new java.util.ArrayList<>();
         try {
+            for (BatchNorm2d bn : bns) saved.add(bn.saveRunningStats());
             return recalibratedTop1(arch);
         } finally {
-            for (int i = 0; i < bns.size(); i++) bns.get(i).loadStateDict(saved.get(i), true);
+            for (int i = 0; i < saved.size(); i++) {
+                bns.get(i).restoreRunningStats(saved.get(i));
+                saved.get(i).close();
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import java.util.Map;
 import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.io.TensorData;
 import org.bnnas.engine.ops.Ops;
+import org.bnnas.engine.tensor.MemoryScope;
 import org.bnnas.engine.tensor.Tensor;
 
 /**
@@ -53,6 +54,32 @@ public final class BatchNorm2d extends Module {
 
     /** Sets the momentum; null selects the cumulative average. */
     public void setMomentum(Double m) { this.momentum = m; }
+
+    /** The running statistics and momentum at one moment, the tensors copied on the device; close to free them. */
+    public record RunningStats(Tensor mean, Tensor var, long numBatchesTracked, Double momentum) implements AutoCloseable {
+        @Override
+        public void close() {
+            mean.close();
+            var.close();
+        }
+    }
+
+    /**
+     * A copy of the running statistics and momentum, owned by the caller, for
+     * {@link #restoreRunningStats}. Copied on the device, so that saving and restoring the BN
+     * statistics of a whole supernet around each evaluation never waits for a GPU.
+     */
+    public RunningStats saveRunningStats() {
+        return new RunningStats(MemoryScope.detach(runningMean.copy()), MemoryScope.detach(runningVar.copy()), numBatchesTracked, momentum);
+    }
+
+    /** Puts back what {@link #saveRunningStats} copied (which stays open). */
+    public void restoreRunningStats(RunningStats saved) {
+        runningMean.copyFrom(saved.mean());
+        runningVar.copyFrom(saved.var());
+        numBatchesTracked = saved.numBatchesTracked();
+        momentum = saved.momentum();
+    }
 
     /** running_mean = 0, running_var = 1, num_batches_tracked = 0 (PyTorch's reset_running_stats). */
     public void resetRunningStats() {

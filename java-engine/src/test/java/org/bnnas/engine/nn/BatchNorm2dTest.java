@@ -317,6 +317,28 @@ class BatchNorm2dTest {
     }
 
     @Test
+    void savedRunningStatsComeBackAfterRecalibration() {
+        try (BatchNorm2d bn = new BatchNorm2d(C); MemoryScope s = MemoryScope.open()) {
+            Tensor x = Tensor.fromArray(batch(30), N, C, H, W);
+            bn.forward(x);
+            bn.forward(x);
+            Map<String, TensorData> before = bn.stateDict();
+            try (BatchNorm2d.RunningStats saved = bn.saveRunningStats()) {
+                // what recalibration does: reset, cumulative average over other batches
+                bn.resetRunningStats();
+                bn.setMomentum(null);
+                bn.forward(Tensor.fromArray(batch(31), N, C, H, W));
+                assertEquals(1L, bn.numBatchesTracked());
+                bn.restoreRunningStats(saved);
+                assertEquals(before, bn.stateDict(), "running mean, variance and num_batches_tracked as saved");
+                assertEquals(0.1, bn.momentum(), "the momentum as saved");
+                bn.forward(x);
+                assertArrayEquals(before.get("running_var").floats(), saved.var().toArray(), "the saved copy does not follow the layer");
+            }
+        }
+    }
+
+    @Test
     void trainingNeedsMoreThanOneValuePerChannel() {
         try (BatchNorm2d bn = new BatchNorm2d(C); MemoryScope s = MemoryScope.open()) {
             Tensor single = Tensor.fromArray(new float[] {1, 2, 3}, 1, C, 1, 1);
