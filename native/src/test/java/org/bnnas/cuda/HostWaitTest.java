@@ -1,6 +1,6 @@
-// HostWaitTest: a steady training step on the CUDA backend queues its work and returns: the host
-// waits for the GPU only when it reads a value, and no step asks cudaMalloc for memory (the
-// engine's pool is the caching allocator). Skipped, with the reason, where there is no GPU.
+// HostWaitTest: a steady training step or evaluation batch on the CUDA backend queues its work and
+// returns: the host waits for the GPU only when it reads a value, and no step asks cudaMalloc for
+// memory (the engine's pool is the caching allocator). Skipped, with the reason, where there is no GPU.
 package org.bnnas.cuda;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Conv2d;
 import org.bnnas.engine.nn.Linear;
@@ -23,6 +24,7 @@ import org.bnnas.engine.tensor.MemoryScope;
 import org.bnnas.engine.tensor.NativeMemory;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -97,6 +99,38 @@ class HostWaitTest {
                 assertEquals(before + 1, Gpu.backend().hostWaits(), "reading the loss is one wait");
                 loss.close();
             }
+        }
+    }
+
+    /**
+     * What Metrics.top1 and the SPOS evaluator do per batch and per candidate: an eval forward
+     * whose hits go into a device slot, and saving and restoring BN statistics, wait for nothing.
+     */
+    @Test
+    void aSteadyEvaluationBatchNeitherWaitsNorAllocates() {
+        Rng rng = new Rng(4);
+        try (Net net = new Net(rng); Tensor hits = MemoryScope.detach(Tensor.zeros(8));
+             GradMode.Guard g = GradMode.noGrad()) {
+            net.eval();
+            float[] images = new float[32 * 3 * 16 * 16];
+            for (int i = 0; i < images.length; i++) images[i] = (float) rng.nextGaussian();
+            int[] labels = new int[32];
+            for (int i = 0; i < labels.length; i++) labels[i] = rng.nextInt(10);
+            for (int batch = 0; batch < 8; batch++) {
+                long before = Gpu.backend().hostWaits(), mallocs = NativeMemory.mallocCalls();
+                try (MemoryScope scope = MemoryScope.open(); BatchNorm2d.RunningStats saved = net.lastBn.saveRunningStats()) {
+                    hits.copyFrom(Ops.countCorrect(net.forward(Tensor.fromArray(images, 32, 3, 16, 16)), labels), batch);
+                    net.lastBn.restoreRunningStats(saved);
+                }
+                if (batch >= 3) {
+                    assertEquals(before, Gpu.backend().hostWaits(), "batch " + batch + " waited for the GPU");
+                    assertEquals(mallocs, NativeMemory.mallocCalls(), "batch " + batch + " allocated device memory");
+                }
+            }
+            long before = Gpu.backend().hostWaits();
+            float[] counted = hits.toStorageArray();
+            assertEquals(before + 1, Gpu.backend().hostWaits(), "reading the counts is one wait");
+            for (float c : counted) assertEquals(counted[0], c, "the same batch gives the same count every time");
         }
     }
 }
