@@ -22,7 +22,7 @@ jvm=("$java" --add-modules jdk.incubator.vector -Xmx16g)
 
 # The CUDA, cuDNN and cuBLAS libraries: wherever they are (a CUDA toolkit, a PyTorch installation's
 # nvidia/*/lib folders), their folders go on the library path.
-roots=(/usr/local/cuda/lib64 /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu /usr/local/lib /opt)
+roots=(/usr/local/cuda/lib64 /usr/local/cuda/lib /usr/local/cuda/targets/x86_64-linux/lib /usr/lib/x86_64-linux-gnu /usr/local/lib /opt)
 if command -v python3 >/dev/null; then
     while read -r d; do [[ -n $d ]] && roots+=("$d"); done < <(python3 -c 'import site, sys; print("\n".join(site.getsitepackages() + [site.getusersitepackages()]))' 2>/dev/null)
 fi
