@@ -6,6 +6,7 @@ package org.bnnas.cuda;
 import static org.bytedeco.cuda.global.cublas.CUBLAS_STATUS_SUCCESS;
 import static org.bytedeco.cuda.global.cublas.cublasGetStatusString;
 import static org.bytedeco.cuda.global.cudart.cudaGetErrorString;
+import static org.bytedeco.cuda.global.cudart.cudaGetLastError;
 import static org.bytedeco.cuda.global.cudart.cudaSuccess;
 import static org.bytedeco.cuda.global.cudnn.CUDNN_STATUS_SUCCESS;
 import static org.bytedeco.cuda.global.cudnn.cudnnGetErrorString;
@@ -22,14 +23,26 @@ final class Check {
 
     /** A CUDA runtime call. */
     static void cuda(int status, String call) {
-        if (status != cudaSuccess) throw new CudaException(call + ": " + cudaGetErrorString(status).getString() + " (cudaError " + status + ")");
+        if (status != cudaSuccess) throw failure(status, call);
     }
 
     /** One of our kernel launchers (they return the cudaError_t of the launch). */
     static void kernel(int status, String kernel) {
-        if (status != cudaSuccess) {
-            throw new CudaException("kernel " + kernel + ": " + cudaGetErrorString(status).getString() + " (cudaError " + status + ")");
-        }
+        if (status != cudaSuccess) throw failure(status, "kernel " + kernel);
+    }
+
+    /**
+     * A failed runtime call also sets the runtime's last error, which our launchers read after
+     * each launch (cudaGetLastError); it is cleared here so that the next launch is not blamed for
+     * it. (An error that corrupts the context stays whatever is read.)
+     */
+    static void clearLastError() {
+        cudaGetLastError();
+    }
+
+    private static CudaException failure(int status, String call) {
+        clearLastError();
+        return new CudaException(call + ": " + cudaGetErrorString(status).getString() + " (cudaError " + status + ")");
     }
 
     static void cudnn(int status, String call) {

@@ -37,7 +37,10 @@ final class DeviceMemory implements NativeMemory.Source {
     @Override
     public long allocate(long bytes) {
         try (PointerPointer<?> out = new PointerPointer<>(1)) {
-            if (cudaMalloc(out, bytes) != cudaSuccess) return 0; // NativeMemory reports the failed allocation
+            if (cudaMalloc(out, bytes) != cudaSuccess) { // NativeMemory reports the failed allocation
+                Check.clearLastError();
+                return 0;
+            }
             return out.get(0).address();
         }
     }

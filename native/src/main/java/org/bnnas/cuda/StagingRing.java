@@ -8,8 +8,11 @@ import java.util.ArrayDeque;
 /**
  * Stretches are handed out in order, 64-byte aligned, wrapping to the start when the end is
  * reached. Each stretch stays in use until the marker recorded after its copy is reached (a CUDA
- * event). Because the ring fills in order, the copies a new stretch overlaps are always the
- * oldest ones still in use, so they are found at the front of the queue.
+ * event). The copies a new stretch overlaps are not always the oldest ones still in use: after a
+ * wrap that skipped the end of the ring, older copies there overlap nothing while newer ones at
+ * the start do. So a reservation looks through the whole queue for the newest copy it overlaps,
+ * waits for that one alone (the copies run in order on one stream, so every older one has
+ * finished with it) and frees it and everything before it.
  *
  * @param <M> the completion marker of a copy
  */
@@ -18,7 +21,7 @@ final class StagingRing<M> {
 
     /** The device side of the markers. */
     interface Markers<M> {
-        /** Whether the copy behind this marker has finished. */
+        /** Whether the copy behind this marker has finished. Markers are reached in the order their copies were queued. */
         boolean reached(M marker);
 
         /** Blocks until it has. */
@@ -54,7 +57,7 @@ final class StagingRing<M> {
 
     /** Waits for every copy still in use and starts an empty ring of {@code bytes}; the caller swaps the memory. */
     void resize(long bytes) {
-        while (!inUse.isEmpty()) retire(inUse.pollFirst());
+        if (!inUse.isEmpty()) retireThrough(inUse.peekLast());
         capacity = bytes;
         head = 0;
     }
@@ -67,7 +70,9 @@ final class StagingRing<M> {
         long need = stretch(bytes);
         if (need > capacity) throw new IllegalStateException("StagingRing: " + bytes + " bytes do not fit in " + capacity);
         if (head + need > capacity) head = 0;
-        while (!inUse.isEmpty() && inUse.peekFirst().start() < head + need && inUse.peekFirst().end() > head) retire(inUse.pollFirst());
+        InUse<M> newestOverlapped = null;
+        for (InUse<M> u : inUse) if (u.start() < head + need && u.end() > head) newestOverlapped = u;
+        if (newestOverlapped != null) retireThrough(newestOverlapped);
         long at = head;
         head += need;
         return at;
@@ -78,16 +83,26 @@ final class StagingRing<M> {
         inUse.addLast(new InUse<>(offset, offset + stretch(bytes), marker));
     }
 
+    /** How many stretches are still in use (their markers not yet given back). */
+    int inUseCount() {
+        return inUse.size();
+    }
+
     /** How many times a reservation blocked on a copy that had not finished. */
     long waits() {
         return waits;
     }
 
-    private void retire(InUse<M> u) {
-        if (!markers.reached(u.marker())) {
+    /** Waits, if it must, for {@code last}'s copy, then frees it and every stretch queued before it. */
+    private void retireThrough(InUse<M> last) {
+        if (!markers.reached(last.marker())) {
             waits++;
-            markers.await(u.marker());
+            markers.await(last.marker());
         }
-        markers.recycle(u.marker());
+        InUse<M> u;
+        do {
+            u = inUse.pollFirst();
+            markers.recycle(u.marker());
+        } while (u != last);
     }
 }

@@ -3,6 +3,7 @@
 // ordered after the work launched before it and before the work launched after it.
 package org.bnnas.cuda;
 
+import static org.bytedeco.cuda.global.cudart.cudaErrorNotReady;
 import static org.bytedeco.cuda.global.cudart.cudaEventCreateWithFlags;
 import static org.bytedeco.cuda.global.cudart.cudaEventDisableTiming;
 import static org.bytedeco.cuda.global.cudart.cudaEventQuery;
@@ -12,7 +13,6 @@ import static org.bytedeco.cuda.global.cudart.cudaFreeHost;
 import static org.bytedeco.cuda.global.cudart.cudaMallocHost;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
-import static org.bytedeco.cuda.global.cudart.cudaSuccess;
 
 import java.util.ArrayDeque;
 import org.bnnas.engine.tensor.Tensor;
@@ -24,19 +24,29 @@ import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * A cudaMemcpy from pageable memory waits for the device to finish everything queued before it;
- * a cudaMemcpyAsync from pinned memory does not. The staging memory is a ring ({@link
- * StagingRing}): each upload takes the next free stretch and records an event after its copy; a
- * stretch is written again only once the events of the copies that used it have completed. The
- * ring is twice the largest upload (a batch of images), so the host waits here only when it runs
- * two batches ahead of the GPU; it grows during the first steps and then stays.
+ * a cudaMemcpyAsync from pinned memory does not. The staging memory is two rings ({@link
+ * StagingRing}): each upload takes the next free stretch of one and records an event after its
+ * copy; a stretch is written again only once the events of the copies that used it have
+ * completed. Batches of images go to a ring of two batches, so that one batch alternates with
+ * the next; the small uploads between them (labels, address tables, up to 64 KiB) go to a ring
+ * of 1 MiB of their own, where they cannot push a batch off its place. So the host waits here
+ * only when it runs two batches ahead of the GPU. The large ring grows during the first steps
+ * and then stays.
  */
 final class Uploads {
-    private static final long MIN_CAPACITY = 1 << 20;
+    /** The largest upload that goes to the small ring, and that ring's size. */
+    private static final long SMALL_LIMIT = 64 << 10, SMALL_RING = 1 << 20;
 
     private final ArrayDeque<CUevent_st> spareEvents = new ArrayDeque<>();
-    private final StagingRing<CUevent_st> ring = new StagingRing<>(new StagingRing.Markers<>() {
+    private final StagingRing.Markers<CUevent_st> events = new StagingRing.Markers<>() {
         @Override public boolean reached(CUevent_st e) {
-            return cudaEventQuery(e) == cudaSuccess; // not ready, or failed: await reports the failure
+            int status = cudaEventQuery(e);
+            if (status == cudaErrorNotReady) {
+                Check.clearLastError(); // "not ready" is also left as the runtime's last error, which the next launch would report
+                return false;
+            }
+            Check.cuda(status, "cudaEventQuery (upload)");
+            return true;
         }
 
         @Override public void await(CUevent_st e) {
@@ -46,62 +56,82 @@ final class Uploads {
         @Override public void recycle(CUevent_st e) {
             spareEvents.push(e);
         }
-    });
-    private long pinned; // the ring's host memory
+    };
+    private final PinnedRing small = new PinnedRing(), large = new PinnedRing();
+
+    /** A ring's bookkeeping and its pinned host memory. */
+    private final class PinnedRing {
+        final StagingRing<CUevent_st> ring = new StagingRing<>(events);
+        long pinned;
+
+        /** The host address of a free stretch for {@code bytes}, the ring first grown to {@code size} where it is too small. */
+        long stage(long bytes, long size) {
+            if (!ring.fits(bytes)) {
+                ring.resize(size); // waits for the copies from the old memory
+                if (pinned != 0) Check.cuda(cudaFreeHost(new Tensor.AddressPointer(pinned)), "cudaFreeHost (upload ring)");
+                pinned = 0;
+                try (PointerPointer<?> out = new PointerPointer<>(1)) {
+                    Check.cuda(cudaMallocHost(out, size), "cudaMallocHost (upload ring, " + size + " bytes)");
+                    pinned = out.get(0).address();
+                }
+            }
+            return pinned + ring.reserve(bytes);
+        }
+    }
 
     /** Copies {@code src} to device memory at {@code dst}. */
     void floats(float[] src, long dst) {
-        long at = stage(4L * src.length);
+        long bytes = 4L * src.length;
+        PinnedRing r = ringFor(bytes);
+        long at = stage(r, bytes);
         try (FloatPointer staged = new FloatPointer(new Tensor.AddressPointer(at))) {
             staged.capacity(src.length).put(src, 0, src.length);
         }
-        copy(at, dst, 4L * src.length);
+        copy(r, at, dst, bytes);
     }
 
     /** Copies {@code src} to device memory at {@code dst}. */
     void ints(int[] src, long dst) {
-        long at = stage(4L * src.length);
+        long bytes = 4L * src.length;
+        PinnedRing r = ringFor(bytes);
+        long at = stage(r, bytes);
         try (IntPointer staged = new IntPointer(new Tensor.AddressPointer(at))) {
             staged.capacity(src.length).put(src, 0, src.length);
         }
-        copy(at, dst, 4L * src.length);
+        copy(r, at, dst, bytes);
     }
 
     /** Copies {@code src} to device memory at {@code dst}. */
     void longs(long[] src, long dst) {
-        long at = stage(8L * src.length);
+        long bytes = 8L * src.length;
+        PinnedRing r = ringFor(bytes);
+        long at = stage(r, bytes);
         try (LongPointer staged = new LongPointer(new Tensor.AddressPointer(at))) {
             staged.capacity(src.length).put(src, 0, src.length);
         }
-        copy(at, dst, 8L * src.length);
+        copy(r, at, dst, bytes);
     }
 
-    /** How many times an upload had to wait for an earlier copy, still running, to free its stretch of the ring. */
+    /** How many times an upload had to wait for an earlier copy, still running, to free its stretch of a ring. */
     long waits() {
-        return ring.waits();
+        return small.ring.waits() + large.ring.waits();
     }
 
-    /** The host address of a free stretch of the ring for {@code bytes}, the ring grown first where it is too small. */
-    private long stage(long bytes) {
-        if (!ring.fits(bytes)) {
-            long grown = Math.max(MIN_CAPACITY, 2 * StagingRing.stretch(bytes));
-            ring.resize(grown); // waits for the copies from the old memory
-            if (pinned != 0) Check.cuda(cudaFreeHost(new Tensor.AddressPointer(pinned)), "cudaFreeHost (upload ring)");
-            try (PointerPointer<?> out = new PointerPointer<>(1)) {
-                Check.cuda(cudaMallocHost(out, grown), "cudaMallocHost (upload ring, " + grown + " bytes)");
-                pinned = out.get(0).address();
-            }
-        }
-        return pinned + ring.reserve(bytes);
+    private PinnedRing ringFor(long bytes) {
+        return bytes <= SMALL_LIMIT ? small : large;
     }
 
-    private void copy(long staged, long dst, long bytes) {
+    private long stage(PinnedRing r, long bytes) {
+        return r.stage(bytes, r == small ? SMALL_RING : 2 * StagingRing.stretch(bytes));
+    }
+
+    private void copy(PinnedRing r, long staged, long dst, long bytes) {
         if (bytes == 0) return;
         Check.cuda(cudaMemcpyAsync(new Tensor.AddressPointer(dst), new Tensor.AddressPointer(staged), bytes, cudaMemcpyHostToDevice),
                 "cudaMemcpyAsync (upload of " + bytes + " bytes)");
         CUevent_st copied = spareEvents.isEmpty() ? newEvent() : spareEvents.pop();
         Check.cuda(cudaEventRecord(copied), "cudaEventRecord (upload)");
-        ring.inUse(staged - pinned, bytes, copied);
+        r.ring.inUse(staged - r.pinned, bytes, copied);
     }
 
     private static CUevent_st newEvent() {
