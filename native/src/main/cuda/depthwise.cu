@@ -188,6 +188,7 @@ int bnnas_depthwise_affine_backward_weight(const float* dy, const float* x, int 
     long long pixels = static_cast<long long>(N) * OH * OW;
     if (pixels > INT_MAX - kThreads) return kInvalid;  // the partial kernel's int pixel loop
     WeightSplit s = WeightSplit::of(pixels, C, k);
+    if (s.zGroups > 64) return kInvalid;  // gridDim.z is at most 64: kernels up to 21x21
     cudaStream_t st = as_stream(stream);
     double* part = static_cast<double*>(work);
     dim3 grid(s.tile.tiles, s.parts, s.zGroups);

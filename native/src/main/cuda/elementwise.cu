@@ -114,8 +114,7 @@ int bnnas_fill(float* x, float value, long long n, void* stream) {
 int bnnas_copy(float* dst, const float* src, long long n, void* stream) {
     if (n < 0) return kInvalid;
     if (n == 0) return 0;
-    cudaMemcpyAsync(dst, src, static_cast<size_t>(n) * sizeof(float), cudaMemcpyDeviceToDevice, as_stream(stream));
-    return last_error();
+    return static_cast<int>(cudaMemcpyAsync(dst, src, static_cast<size_t>(n) * sizeof(float), cudaMemcpyDeviceToDevice, as_stream(stream)));
 }
 
 }  // extern "C"

@@ -1,6 +1,8 @@
 // ConvPlans: cuDNN descriptors and algorithms for each convolution shape, built once and cached.
 // The algorithms are the fastest deterministic ones that cudnnFind* measures on first use of a
-// shape (PyTorch's cudnn.benchmark, restricted to deterministic algorithms so that reruns agree).
+// shape (PyTorch's cudnn.benchmark, as the peer sets it, restricted to deterministic algorithms:
+// within a run a convolution always gives the same bits; another run may time the candidates
+// differently, choose another algorithm and round differently).
 package org.bnnas.cuda;
 
 import static org.bytedeco.cuda.global.cudnn.CUDNN_CROSS_CORRELATION;
@@ -45,11 +47,36 @@ final class ConvPlans {
         final String shape;
         final cudnnTensorStruct x = new cudnnTensorStruct(), y = new cudnnTensorStruct();
         final cudnnFilterStruct w = new cudnnFilterStruct();
-        final cudnnConvolutionStruct conv = new cudnnConvolutionStruct();
+        private final cudnnConvolutionStruct conv = new cudnnConvolutionStruct();
         int forwardAlgo = -1, backwardDataAlgo = -1, backwardFilterAlgo = -1;
+        /** The math type cudnnFind* measured each algorithm with; the descriptor must carry it when the algorithm runs. */
+        private int forwardMath, backwardDataMath, backwardFilterMath, descriptorMath = -1;
 
         Plan(String shape) {
             this.shape = shape;
+        }
+
+        /** The convolution descriptor set up for the forward algorithm. */
+        cudnnConvolutionStruct forward() {
+            return withMath(forwardMath);
+        }
+
+        /** The convolution descriptor set up for the backward-data algorithm. */
+        cudnnConvolutionStruct backwardData() {
+            return withMath(backwardDataMath);
+        }
+
+        /** The convolution descriptor set up for the backward-filter algorithm. */
+        cudnnConvolutionStruct backwardFilter() {
+            return withMath(backwardFilterMath);
+        }
+
+        private cudnnConvolutionStruct withMath(int math) {
+            if (math != descriptorMath) { // a host-side setting: no GPU work, no wait
+                Check.cudnn(cudnnSetConvolutionMathType(conv, math), "cudnnSetConvolutionMathType " + shape);
+                descriptorMath = math;
+            }
+            return conv;
         }
 
         @Override
@@ -80,6 +107,16 @@ final class ConvPlans {
         return p;
     }
 
+    /**
+     * Whether a measured candidate may be chosen: it ran, it is deterministic, and without TF32 it
+     * used FMA math only (default math permits TF32 on Ampere and later). cudnnFind* returns
+     * each candidate with the math type it ran with, which the descriptor must carry when the
+     * algorithm is used (PyTorch's note "behavior of cudnnFind and cudnnGet").
+     */
+    private boolean usable(int status, int determinism, int math) {
+        return status == CUDNN_STATUS_SUCCESS && determinism == CUDNN_DETERMINISTIC && (tf32 || math == CUDNN_FMA_MATH);
+    }
+
     private Plan build(Tensor x, Tensor w, Tensor y, ConvSpec s) {
         Plan p = new Plan("x " + x.shape() + " w " + w.shape() + " y " + y.shape() + " stride " + s.stride() + " pad " + s.padding()
                 + " groups " + s.groups());
@@ -103,8 +140,9 @@ final class ConvPlans {
                 Check.cudnn(cudnnFindConvolutionForwardAlgorithm(cudnn, p.x, p.w, p.conv, p.y, CANDIDATES, found, perf), "cudnnFindConvolutionForwardAlgorithm " + p);
                 for (int i = 0; i < found.get(0) && p.forwardAlgo < 0; i++) {
                     perf.position(i);
-                    if (perf.status() == CUDNN_STATUS_SUCCESS && perf.determinism() == CUDNN_DETERMINISTIC) {
+                    if (usable(perf.status(), perf.determinism(), perf.mathType())) {
                         p.forwardAlgo = perf.algo();
+                        p.forwardMath = perf.mathType();
                         workspace = Math.max(workspace, perf.memory());
                     }
                 }
@@ -114,8 +152,9 @@ final class ConvPlans {
                         "cudnnFindConvolutionBackwardDataAlgorithm " + p);
                 for (int i = 0; i < found.get(0) && p.backwardDataAlgo < 0; i++) {
                     perf.position(i);
-                    if (perf.status() == CUDNN_STATUS_SUCCESS && perf.determinism() == CUDNN_DETERMINISTIC) {
+                    if (usable(perf.status(), perf.determinism(), perf.mathType())) {
                         p.backwardDataAlgo = perf.algo();
+                        p.backwardDataMath = perf.mathType();
                         workspace = Math.max(workspace, perf.memory());
                     }
                 }
@@ -125,13 +164,16 @@ final class ConvPlans {
                         "cudnnFindConvolutionBackwardFilterAlgorithm " + p);
                 for (int i = 0; i < found.get(0) && p.backwardFilterAlgo < 0; i++) {
                     perf.position(i);
-                    if (perf.status() == CUDNN_STATUS_SUCCESS && perf.determinism() == CUDNN_DETERMINISTIC) {
+                    if (usable(perf.status(), perf.determinism(), perf.mathType())) {
                         p.backwardFilterAlgo = perf.algo();
+                        p.backwardFilterMath = perf.mathType();
                         workspace = Math.max(workspace, perf.memory());
                     }
                 }
             }
         }
+        // cudnnFind* may leave the error of an attempt that failed (out of memory for a candidate) as the runtime's last error.
+        Check.clearLastError();
         if (p.forwardAlgo < 0 || p.backwardDataAlgo < 0 || p.backwardFilterAlgo < 0) {
             throw new Check.CudaException("cuDNN offers no deterministic algorithm for the convolution " + p);
         }

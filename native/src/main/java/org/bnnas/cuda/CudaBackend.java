@@ -57,6 +57,7 @@ public final class CudaBackend implements Backend {
 
     /** @param tf32 whether convolutions may use TF32 tensor cores (PyTorch's default); off for comparisons with the CPU. */
     public CudaBackend(boolean tf32) {
+        KernelLib.load(); // done by CudaProvider's probe already, but a backend may be made without one
         Check.cudnn(cudnnCreate(cudnn), "cudnnCreate");
         Check.cublas(cublasCreate_v2(cublas), "cublasCreate");
         Check.cublas(cublasSetMathMode(cublas, CUBLAS_DEFAULT_MATH), "cublasSetMathMode"); // no TF32 in GEMMs, as PyTorch
@@ -135,21 +136,21 @@ public final class CudaBackend implements Backend {
     @Override
     public void conv2d(Tensor x, Tensor w, Tensor y, ConvSpec spec) {
         ConvPlans.Plan p = plans.plan(x, w, y, spec);
-        Check.cudnn(cudnnConvolutionForward(cudnn, one, p.x, ptr(x), p.w, ptr(w), p.conv, p.forwardAlgo,
+        Check.cudnn(cudnnConvolutionForward(cudnn, one, p.x, ptr(x), p.w, ptr(w), p.forward(), p.forwardAlgo,
                 ptr(scratch.address()), scratch.bytes(), zero, p.y, ptr(y)), "cudnnConvolutionForward " + p);
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec spec) {
         ConvPlans.Plan p = plans.plan(dx, w, dy, spec);
-        Check.cudnn(cudnnConvolutionBackwardData(cudnn, one, p.w, ptr(w), p.y, ptr(dy), p.conv, p.backwardDataAlgo,
+        Check.cudnn(cudnnConvolutionBackwardData(cudnn, one, p.w, ptr(w), p.y, ptr(dy), p.backwardData(), p.backwardDataAlgo,
                 ptr(scratch.address()), scratch.bytes(), zero, p.x, ptr(dx)), "cudnnConvolutionBackwardData " + p);
     }
 
     @Override
     public void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec spec) {
         ConvPlans.Plan p = plans.plan(x, dw, dy, spec);
-        Check.cudnn(cudnnConvolutionBackwardFilter(cudnn, one, p.x, ptr(x), p.y, ptr(dy), p.conv, p.backwardFilterAlgo,
+        Check.cudnn(cudnnConvolutionBackwardFilter(cudnn, one, p.x, ptr(x), p.y, ptr(dy), p.backwardFilter(), p.backwardFilterAlgo,
                 ptr(scratch.address()), scratch.bytes(), zero, p.w, ptr(dw)), "cudnnConvolutionBackwardFilter " + p);
     }
 
