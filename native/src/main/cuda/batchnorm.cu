@@ -121,8 +121,8 @@ __global__ void backward_finish_kernel(int rows, int c, const double* part, int 
     }
 }
 
-// dx = g * scale + (x * k + c0), g = dy through the mask; without coefficients (the statistics
-// are constants) dx = g * scale alone, so that an infinite x cannot make it NaN through x * 0.
+// dx = g * scale + (x * k + c0), g = dy through the mask; k = c0 = 0 without coefficients (the
+// statistics are constants), the same arithmetic as the CPU backend's, so both give the same bits.
 template <typename I>
 __global__ void backward_dx_kernel(const float* x, const float* dy, I n, int c, const float* scale,
                                    const float* shift, float cap, const float* coef, float* dx) {
@@ -133,7 +133,12 @@ __global__ void backward_dx_kernel(const float* x, const float* dy, I n, int c, 
             float z = fmaf(xv, a, shift[ch]);
             g = z > 0.f && z < cap ? g : 0.f;
         }
-        dx[i] = coef != nullptr ? fmaf(g, a, fmaf(xv, coef[ch], coef[c + ch])) : g * a;
+        float k = 0.f, c0 = 0.f;
+        if (coef != nullptr) {
+            k = coef[ch];
+            c0 = coef[c + ch];
+        }
+        dx[i] = fmaf(g, a, fmaf(xv, k, c0));
     }
 }
 

@@ -136,22 +136,25 @@ public final class CudaBackend implements Backend {
     @Override
     public void conv2d(Tensor x, Tensor w, Tensor y, ConvSpec spec) {
         ConvPlans.Plan p = plans.plan(x, w, y, spec);
-        Check.cudnn(cudnnConvolutionForward(cudnn, one, p.x, ptr(x), p.w, ptr(w), p.forward(), p.forwardAlgo,
-                ptr(scratch.address()), scratch.bytes(), zero, p.y, ptr(y)), "cudnnConvolutionForward " + p);
+        int algo = plans.algorithm(p, ConvPlans.Direction.FORWARD); // first, as it may grow the workspace
+        Check.cudnn(cudnnConvolutionForward(cudnn, one, p.x, ptr(x), p.w, ptr(w), p.conv, algo, ptr(scratch.address()), scratch.bytes(),
+                zero, p.y, ptr(y)), "cudnnConvolutionForward " + p);
     }
 
     @Override
     public void conv2dBackwardData(Tensor dy, Tensor w, Tensor dx, ConvSpec spec) {
         ConvPlans.Plan p = plans.plan(dx, w, dy, spec);
-        Check.cudnn(cudnnConvolutionBackwardData(cudnn, one, p.w, ptr(w), p.y, ptr(dy), p.backwardData(), p.backwardDataAlgo,
-                ptr(scratch.address()), scratch.bytes(), zero, p.x, ptr(dx)), "cudnnConvolutionBackwardData " + p);
+        int algo = plans.algorithm(p, ConvPlans.Direction.BACKWARD_DATA); // first, as it may grow the workspace
+        Check.cudnn(cudnnConvolutionBackwardData(cudnn, one, p.w, ptr(w), p.y, ptr(dy), p.conv, algo, ptr(scratch.address()), scratch.bytes(),
+                zero, p.x, ptr(dx)), "cudnnConvolutionBackwardData " + p);
     }
 
     @Override
     public void conv2dBackwardWeight(Tensor dy, Tensor x, Tensor dw, ConvSpec spec) {
         ConvPlans.Plan p = plans.plan(x, dw, dy, spec);
-        Check.cudnn(cudnnConvolutionBackwardFilter(cudnn, one, p.x, ptr(x), p.y, ptr(dy), p.backwardFilter(), p.backwardFilterAlgo,
-                ptr(scratch.address()), scratch.bytes(), zero, p.w, ptr(dw)), "cudnnConvolutionBackwardFilter " + p);
+        int algo = plans.algorithm(p, ConvPlans.Direction.BACKWARD_FILTER); // first, as it may grow the workspace
+        Check.cudnn(cudnnConvolutionBackwardFilter(cudnn, one, p.x, ptr(x), p.y, ptr(dy), p.conv, algo, ptr(scratch.address()), scratch.bytes(),
+                zero, p.w, ptr(dw)), "cudnnConvolutionBackwardFilter " + p);
     }
 
     @Override
@@ -407,6 +410,7 @@ public final class CudaBackend implements Backend {
         Check.kernel(KernelLib.bnnas_sgd_step(ptr(param), ptr(grad), ptr(buf), param.size(), firstStep ? 1 : 0, lr, momentum, weightDecay,
                 nesterov ? 1 : 0, STREAM), "sgd_step");
         param.bumpVersion();
+        if (buf != null) buf.bumpVersion();
     }
 
     /** All tensors in one launch: their addresses and sizes go to the GPU in one asynchronous copy. */
@@ -427,5 +431,6 @@ public final class CudaBackend implements Backend {
         Check.kernel(KernelLib.bnnas_sgd_step_flat(ptr(device), ptr(device + 8L * n), bufs == null ? null : ptr(device + 16L * n),
                 ptr(device + 24L * n), n, maxSize, 0, lr, momentum, weightDecay, nesterov ? 1 : 0, STREAM), "sgd_step_flat");
         for (Tensor p : params) p.bumpVersion();
+        if (bufs != null) for (Tensor b : bufs) b.bumpVersion();
     }
 }

@@ -147,11 +147,17 @@ class CudaBackendTest {
                 (be, in, o) -> be.depthwiseAffineBackwardWeight(in[4], in[0], in[2], in[3], 6f, o[0], spec));
     }
 
-    @ParameterizedTest(name = "batch norm n{0} c{1} {2}x{2} cap {3} batchStats {4}")
-    @CsvSource({"8, 16, 28, 6, true", "8, 72, 7, 0, true", "8, 40, 14, 6, false", "2, 960, 7, 0, false", "64, 16, 1, 6, true",
-                "64, 24, 14, 0, true", "2, 1280, 7, 0, true"})
-    void batchNorm(int n, int c, int hw, float cap, boolean batchStats) {
-        In x = rand(n, c, hw, hw), dy = rand(n, c, hw, hw), gamma = rand(c), beta = rand(c), runningMean = rand(c), runningVar = positive(c);
+    /**
+     * offset: added to x. cuDNN documents that its persistent batch-norm mode may lose precision
+     * on inputs of a large range; activations far from zero (100 + N(0, 1)) check that it does not.
+     */
+    @ParameterizedTest(name = "batch norm n{0} c{1} {2}x{2} cap {3} batchStats {4} offset {5}")
+    @CsvSource({"8, 16, 28, 6, true, 0", "8, 72, 7, 0, true, 0", "8, 40, 14, 6, false, 0", "2, 960, 7, 0, false, 0", "64, 16, 1, 6, true, 0",
+                "64, 24, 14, 0, true, 0", "2, 1280, 7, 0, true, 0", "8, 72, 7, 0, true, 100", "64, 24, 14, 0, true, 100"})
+    void batchNorm(int n, int c, int hw, float cap, boolean batchStats, float offset) {
+        In x = rand(n, c, hw, hw);
+        for (int i = 0; i < x.values().length; i++) x.values()[i] += offset;
+        In dy = rand(n, c, hw, hw), gamma = rand(c), beta = rand(c), runningMean = rand(c), runningVar = positive(c);
         In[] args = {x, dy, gamma, beta, runningMean, runningVar};
         check("batchNormStats", args, shapes(dims(c), dims(c)), (be, in, o) -> be.batchNormStats(in[0], o[0], o[1]));
         // The per-channel values the later kernels take, computed on each backend from the same batch.
