@@ -15,6 +15,7 @@ import static org.bytedeco.cuda.global.cudart.cudaMemcpyAsync;
 import static org.bytedeco.cuda.global.cudart.cudaMemcpyHostToDevice;
 
 import java.util.ArrayDeque;
+import java.util.function.LongConsumer;
 import org.bnnas.engine.tensor.Tensor;
 import org.bytedeco.cuda.cudart.CUevent_st;
 import org.bytedeco.javacpp.FloatPointer;
@@ -57,16 +58,23 @@ final class Uploads {
             spareEvents.push(e);
         }
     };
-    private final PinnedRing small = new PinnedRing(), large = new PinnedRing();
+    /** The small ring has a fixed size; the large one holds two of the largest upload it has seen. */
+    private final PinnedRing small = new PinnedRing(SMALL_RING), large = new PinnedRing(0);
 
     /** A ring's bookkeeping and its pinned host memory. */
     private final class PinnedRing {
         final StagingRing<CUevent_st> ring = new StagingRing<>(events);
+        final long fixedSize; // 0: grows to twice the upload that does not fit
         long pinned;
 
-        /** The host address of a free stretch for {@code bytes}, the ring first grown to {@code size} where it is too small. */
-        long stage(long bytes, long size) {
+        PinnedRing(long fixedSize) {
+            this.fixedSize = fixedSize;
+        }
+
+        /** The host address of a free stretch for {@code bytes}, the ring grown first where it is too small. */
+        long stage(long bytes) {
             if (!ring.fits(bytes)) {
+                long size = fixedSize > 0 ? fixedSize : 2 * StagingRing.stretch(bytes);
                 ring.resize(size); // waits for the copies from the old memory
                 if (pinned != 0) Check.cuda(cudaFreeHost(new Tensor.AddressPointer(pinned)), "cudaFreeHost (upload ring)");
                 pinned = 0;
@@ -81,35 +89,29 @@ final class Uploads {
 
     /** Copies {@code src} to device memory at {@code dst}. */
     void floats(float[] src, long dst) {
-        long bytes = 4L * src.length;
-        PinnedRing r = ringFor(bytes);
-        long at = stage(r, bytes);
-        try (FloatPointer staged = new FloatPointer(new Tensor.AddressPointer(at))) {
-            staged.capacity(src.length).put(src, 0, src.length);
-        }
-        copy(r, at, dst, bytes);
+        upload(4L * src.length, dst, at -> {
+            try (FloatPointer staged = new FloatPointer(new Tensor.AddressPointer(at))) {
+                staged.capacity(src.length).put(src, 0, src.length);
+            }
+        });
     }
 
     /** Copies {@code src} to device memory at {@code dst}. */
     void ints(int[] src, long dst) {
-        long bytes = 4L * src.length;
-        PinnedRing r = ringFor(bytes);
-        long at = stage(r, bytes);
-        try (IntPointer staged = new IntPointer(new Tensor.AddressPointer(at))) {
-            staged.capacity(src.length).put(src, 0, src.length);
-        }
-        copy(r, at, dst, bytes);
+        upload(4L * src.length, dst, at -> {
+            try (IntPointer staged = new IntPointer(new Tensor.AddressPointer(at))) {
+                staged.capacity(src.length).put(src, 0, src.length);
+            }
+        });
     }
 
     /** Copies {@code src} to device memory at {@code dst}. */
     void longs(long[] src, long dst) {
-        long bytes = 8L * src.length;
-        PinnedRing r = ringFor(bytes);
-        long at = stage(r, bytes);
-        try (LongPointer staged = new LongPointer(new Tensor.AddressPointer(at))) {
-            staged.capacity(src.length).put(src, 0, src.length);
-        }
-        copy(r, at, dst, bytes);
+        upload(8L * src.length, dst, at -> {
+            try (LongPointer staged = new LongPointer(new Tensor.AddressPointer(at))) {
+                staged.capacity(src.length).put(src, 0, src.length);
+            }
+        });
     }
 
     /** How many times an upload had to wait for an earlier copy, still running, to free its stretch of a ring. */
@@ -117,15 +119,11 @@ final class Uploads {
         return small.ring.waits() + large.ring.waits();
     }
 
-    private PinnedRing ringFor(long bytes) {
-        return bytes <= SMALL_LIMIT ? small : large;
-    }
-
-    private long stage(PinnedRing r, long bytes) {
-        return r.stage(bytes, r == small ? SMALL_RING : 2 * StagingRing.stretch(bytes));
-    }
-
-    private void copy(PinnedRing r, long staged, long dst, long bytes) {
+    /** Stages {@code bytes} in their ring ({@code fill} writes them at the host address it is given) and queues their copy to {@code dst}. */
+    private void upload(long bytes, long dst, LongConsumer fill) {
+        PinnedRing r = bytes <= SMALL_LIMIT ? small : large;
+        long staged = r.stage(bytes);
+        fill.accept(staged);
         if (bytes == 0) return;
         Check.cuda(cudaMemcpyAsync(new Tensor.AddressPointer(dst), new Tensor.AddressPointer(staged), bytes, cudaMemcpyHostToDevice),
                 "cudaMemcpyAsync (upload of " + bytes + " bytes)");
