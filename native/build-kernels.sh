@@ -2,7 +2,7 @@
 # build-kernels.sh TARGET_DIR CLASSES_DIR CLASSPATH: run by Maven after javac. Builds our CUDA
 # kernels into libbnnas_kernels.so with CMake and nvcc, then has JavaCPP generate and compile the
 # JNI glue of org.bnnas.cuda.KernelLib, and puts both where JavaCPP's Loader looks for them.
-# Without nvcc (or with BNNAS_SKIP_KERNELS set to the reason, as ./bnnas does on a machine without
+# Without nvcc (or with BNNAS_SKIP_KERNELS set to the reason, as bin/bnnas does on a machine without
 # a GPU) it says so and does nothing: the CUDA backend then reports itself unavailable.
 set -euo pipefail
 target=$1 classes=$2 classpath=$3

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # gpu-bundle.sh: run here (no GPU needed; nvcc must be on PATH). Builds the project and packs into
 # gpu-bundle/ (git-ignored) everything scripts/gpu-check.sh needs on a GPU machine that has no
-# network and no Java: the benchmarks jar (engine, CUDA backend with its kernel library, pipeline,
+# network and no Java: the benchmarks jar (engine, CUDA backend with its kernel library, bnnas,
 # every dependency), the CUDA tests and the engine's op tests, JUnit's console launcher and a
-# small Java runtime, and the PyTorch peer from ../shared. Together about 53 MiB. On the GPU machine:
+# small Java runtime, and the PyTorch peer from ../shared. On the GPU machine:
 #   scripts/gpu-check.sh gpu-bundle gpu-bundle/peers/pytorch_supernet.py
 set -euo pipefail
 cd "$(dirname "$0")/.."

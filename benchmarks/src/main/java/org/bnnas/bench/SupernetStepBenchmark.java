@@ -22,9 +22,8 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Average time of one step on bnnas-small (batch 128, 1x28x28) or bnnas-imagenet (batch 16,
- * 3x224x224), with the thread count of the machine's cores (2 here, like the peer). The peer's
- * figures for the same work come from shared/peers/pytorch_supernet.py; compare-pytorch.sh prints
- * both and their ratios.
+ * 3x224x224), with the thread count of the machine's cores, as the PyTorch peer runs. The peer
+ * does the same work (see SupernetWorkload); compare-pytorch.sh runs both and prints their ratios.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

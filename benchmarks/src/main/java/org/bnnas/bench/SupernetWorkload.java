@@ -19,10 +19,11 @@ import org.bnnas.engine.tensor.MemoryScope;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
 import org.bnnas.space.SearchSpace;
+import org.bnnas.supernet.MBConv;
 import org.bnnas.supernet.Supernet;
 
 /**
- * The same work as the PyTorch peer (shared/peers/pytorch_supernet.py): SGD with momentum 0.9 at
+ * The same work as the PyTorch peer that compare-pytorch.sh runs: SGD with momentum 0.9 at
  * lr 0.1, label smoothing 0.1, a full step trains every parameter, a BN-only step only gamma and
  * beta of each op's last BN, an eval step is a no-grad forward in eval mode.
  */
@@ -51,7 +52,7 @@ public final class SupernetWorkload implements AutoCloseable {
         for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(space.classes);
         List<Parameter> trainable;
         if (mode == Mode.BN_ONLY) {
-            trainable = net.trainOnlyLastBn();
+            trainable = MBConv.trainOnlyLastBns(net);
         } else {
             net.requiresGrad(true);
             trainable = net.parameters();

@@ -60,7 +60,7 @@ public final class CudaProvider implements BackendProvider {
         try {
             KernelLib.load();
         } catch (Throwable e) {
-            return "this build has no bnnas CUDA kernel library (built without nvcc, or by ./bnnas on a machine without a GPU): "
+            return "this build has no bnnas CUDA kernel library (built without nvcc, or by bin/bnnas on a machine without a GPU): "
                     + firstLine(e);
         }
         return null;

@@ -1,0 +1,122 @@
+// CommonOptions: the options every bnnas command shares (space, data, seed, run directory,
+// threads, device) and what they resolve to.
+package org.bnnas.cli;
+
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.bnnas.data.Datasets;
+import org.bnnas.engine.backend.Backends;
+import org.bnnas.engine.backend.cpu.Parallel;
+import org.bnnas.experiment.RunDir;
+import org.bnnas.space.SearchSpace;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** A picocli mixin; every command calls {@link #apply} first. */
+final class CommonOptions {
+    @Option(names = "--space", paramLabel = "NAME|FILE", description = "Search space: bnnas-small, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
+    String space = "bnnas-small";
+
+    @Option(names = "--data", paramLabel = "NAME", description = "Data set: fashion-mnist, mnist or cifar10 (default: ${DEFAULT-VALUE}).")
+    String data = "fashion-mnist";
+
+    @Option(names = "--data-dir", paramLabel = "DIR", description = "Directory of the data set's files (default for fashion-mnist: "
+            + "/usr/share/datasets/fashion-mnist).")
+    Path dataDir;
+
+    @Option(names = "--validation-size", paramLabel = "N", description = "Images held out of the training set for validation (default: ${DEFAULT-VALUE}).")
+    int validationSize = Datasets.DEFAULT_VALIDATION_SIZE;
+
+    @Option(names = "--seed", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
+    long seed = 0;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/<command>-<timestamp>).")
+    Path out;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: all cores).")
+    Integer threads;
+
+    @Option(names = "--device", paramLabel = "cpu|cuda|auto", description = "Where to compute: auto takes the GPU when there is one "
+            + "(default: ${DEFAULT-VALUE}).")
+    String device = "auto";
+
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec command;
+
+    /** How the line starts that says why auto runs on the CPU (on stderr, beside any error line). */
+    static final String DEVICE_NOTE = "bnnas: ";
+
+    /** Chooses the device and the thread count; checks the options that need no file. */
+    void apply() {
+        if (threads != null) {
+            if (threads < 1) throw new CliException("--threads must be at least 1, got " + threads);
+            Parallel.setThreads(threads);
+        }
+        if (validationSize < 1) throw new CliException("--validation-size must be at least 1, got " + validationSize);
+        try {
+            String note = Backends.select(device);
+            if (note != null) command.commandLine().getErr().println(DEVICE_NOTE + note);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--device " + e.getMessage());
+        }
+    }
+
+    SearchSpace loadSpace() {
+        try {
+            return SearchSpace.load(space);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--space " + e.getMessage());
+        }
+    }
+
+    /** The data set's training and validation parts (split by --seed) and its test set. */
+    Datasets.Splits loadData() {
+        Path dir = dataDir;
+        if (dir == null) {
+            if (!data.equals("fashion-mnist")) throw new CliException("--data " + data + " needs --data-dir DIR (only fashion-mnist has a default)");
+            dir = Datasets.FASHION_MNIST_DIR;
+        }
+        if (!data.equals("fashion-mnist") && !data.equals("mnist") && !data.equals("cifar10")) {
+            throw new CliException("--data: unknown data set '" + data + "' (fashion-mnist, mnist, cifar10)");
+        }
+        try {
+            return Datasets.loadSplits(data, dir, validationSize, seed);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--validation-size: " + e.getMessage());
+        }
+    }
+
+    /** The run directory: --out, or runs/<command>-<timestamp>. */
+    RunDir runDir(String command) {
+        Path dir = out != null ? out : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        return new RunDir(dir);
+    }
+
+    /** The start of every config.json: command, versions, time, and these options. */
+    Map<String, Object> baseConfig(String command) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("command", command);
+        m.put("bnnas_version", Main.version());
+        m.put("java_version", Runtime.version().toString());
+        m.put("started", java.time.OffsetDateTime.now().toString());
+        m.putAll(describe());
+        return m;
+    }
+
+    /** These options as configuration entries. */
+    Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("space", space);
+        m.put("data", data);
+        m.put("data_dir", dataDir == null ? (data.equals("fashion-mnist") ? Datasets.FASHION_MNIST_DIR.toString() : null) : dataDir.toString());
+        m.put("validation_size", validationSize);
+        m.put("seed", seed);
+        m.put("threads", Parallel.threads());
+        m.put("device", Backends.current().name());
+        return m;
+    }
+}

@@ -1,0 +1,109 @@
+// RunCommand: `bnnas run`: the whole pipeline with defaults: supernet training, search, and
+// retraining of the winner, ending with its FLOPs and test accuracy.
+package org.bnnas.cli;
+
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.bnnas.data.Datasets;
+import org.bnnas.engine.tensor.Rng;
+import org.bnnas.experiment.RunDir;
+import org.bnnas.experiment.SearchSettings;
+import org.bnnas.experiment.Stages;
+import org.bnnas.search.Candidate;
+import org.bnnas.space.Architecture;
+import org.bnnas.space.SearchSpace;
+import org.bnnas.supernet.Supernet;
+import org.bnnas.train.Retrainer;
+import org.bnnas.train.SupernetTrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "The whole pipeline: train the supernet (BN-only by default), search, retrain the best architecture, report its test top-1.")
+final class RunCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--mode", paramLabel = "bn|full", description = "bn: BN-NAS (default); full: SPOS (then the default evaluator is accuracy).")
+    String mode = "bn";
+
+    @Option(names = "--supernet-epochs", paramLabel = "N", description = "Supernet epochs (default: " + SupernetTrainer.Config.DEFAULT_BN_EPOCHS
+            + " for bn, " + SupernetTrainer.Config.DEFAULT_FULL_EPOCHS + " for full).")
+    Integer supernetEpochs;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "Supernet batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize = SupernetTrainer.Config.DEFAULT_BATCH;
+
+    @Option(names = "--supernet-lr", paramLabel = "LR", description = "Supernet learning rate (default: depends on the mode).")
+    Double supernetLr;
+
+    @Mixin
+    SearchCommand.SearchOptions search;
+
+    @Option(names = "--retrain-epochs", paramLabel = "N", description = "Retraining epochs (default: ${DEFAULT-VALUE}).")
+    int retrainEpochs = Retrainer.Config.DEFAULT_EPOCHS;
+
+    @Option(names = "--retrain-batch-size", paramLabel = "N", description = "Retraining batch size (default: ${DEFAULT-VALUE}).")
+    int retrainBatchSize = Retrainer.Config.DEFAULT_BATCH;
+
+    @Option(names = "--retrain-lr", paramLabel = "LR", description = "Retraining learning rate (default: 0.1 at batch 128, scaled with the batch size).")
+    Double retrainLr;
+
+    @Option(names = "--schedule", paramLabel = "cosine|linear", description = "Retraining schedule (default: ${DEFAULT-VALUE}).")
+    String schedule = "cosine";
+
+    @Option(names = "--resume", description = "Continue the run in --out: finished stages are not redone, an interrupted training continues from its checkpoint.")
+    boolean resume;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        common.apply();
+        if (resume && common.out == null) throw new CliException("--resume needs --out DIR, the run to continue");
+        SearchSpace space = common.loadSpace();
+        SupernetTrainer.Config supernetCfg = TrainSupernetCommand.SupernetOptions.build(mode, supernetEpochs, batchSize, supernetLr, common.seed, "--supernet-");
+        if (!spec.commandLine().getParseResult().hasMatchedOption("--evaluator")) search.evaluator = mode.equals("full") ? "accuracy" : "bn";
+        SearchSettings searchSettings = search.settings(space);
+        Retrainer.Config retrainCfg = RetrainCommand.RetrainOptions.build(retrainEpochs, retrainBatchSize, retrainLr, schedule, common.seed, "--retrain-");
+        Datasets.Splits data = common.loadData();
+        RunDir run = common.runDir("run");
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, Object> config = common.baseConfig("run");
+        config.put("supernet", supernetCfg);
+        config.put("search", searchSettings.describe());
+        config.put("retrain", retrainCfg);
+        run.writeJson("config.json", config);
+        long start = System.nanoTime();
+
+        Map<String, Object> results = new LinkedHashMap<>();
+        int[] best;
+        try (Supernet net = new Supernet(space, data.train().channels(), new Rng(common.seed))) {
+            Stages.trainSupernet(run, net, data, supernetCfg, resume, out);
+            Stages.SearchOutcome found = Stages.search(run, space, net, data, data.train().channels(), data.train().size(), searchSettings, common.seed, out);
+            Stages.printTop(out, found.result().top());
+            best = found.result().top().get(0).arch();
+            Candidate winner = found.result().top().get(0);
+            results.put("search_score", winner.score());
+            results.put("search_seconds_per_evaluation", found.secondsPerEvaluation());
+            results.put("search_top", Stages.describe(found.result().top()));
+            results.put("supernet_checkpoint", run.file(Stages.SUPERNET_FILE).toString());
+        }
+        Stages.RetrainOutcome r = Stages.retrain(run, space, best, data, retrainCfg, resume, out);
+        Map<String, Object> head = Stages.retrainResults(space, best, data, r);
+        head.putAll(results);
+        head.put("standalone_checkpoint", run.file(Stages.STANDALONE_FILE).toString());
+        head.put("total_seconds", (System.nanoTime() - start) / 1e9);
+        run.writeJson("results.json", head);
+        out.printf("%nchosen architecture: %s%n%.3fM FLOPs, %d parameters%ntest top-1: %.4f (validation %.4f)%nrun directory: %s%n",
+                Architecture.format(best), (double) head.get("flops") / 1e6, (long) head.get("params"), r.testTop1(), r.valTop1(), run.dir);
+        out.flush();
+        return 0;
+    }
+}

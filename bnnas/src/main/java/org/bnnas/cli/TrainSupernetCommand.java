@@ -1,0 +1,103 @@
+// TrainSupernetCommand: `bnnas train-supernet`: BN-only (BN-NAS) or full (SPOS) training of the
+// weight-sharing supernet, checkpointed every epoch and resumable.
+package org.bnnas.cli;
+
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.bnnas.data.Datasets;
+import org.bnnas.engine.tensor.Rng;
+import org.bnnas.experiment.RunDir;
+import org.bnnas.experiment.Stages;
+import org.bnnas.space.SearchSpace;
+import org.bnnas.supernet.Supernet;
+import org.bnnas.train.SupernetTrainer;
+import org.bnnas.train.TrainingLoop;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "train-supernet", mixinStandardHelpOptions = true,
+        description = "Train the supernet: --mode bn (BN-NAS: only each op's last BN) or --mode full (SPOS: every weight).")
+final class TrainSupernetCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Mixin
+    SupernetOptions supernet;
+
+    @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint (same options as the first call).")
+    boolean resume;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        common.apply();
+        if (resume && common.out == null) throw new CliException("--resume needs --out DIR, the run to continue");
+        SupernetTrainer.Config cfg = supernet.config(common.seed);
+        SearchSpace space = common.loadSpace();
+        Datasets.Splits data = common.loadData();
+        RunDir run = common.runDir("train-supernet");
+        PrintWriter out = spec.commandLine().getOut();
+        Map<String, Object> config = common.baseConfig("train-supernet");
+        config.put("supernet", cfg);
+        run.writeJson("config.json", config);
+        try (Supernet net = new Supernet(space, data.train().channels(), new Rng(common.seed))) {
+            List<TrainingLoop.EpochStats> stats = Stages.trainSupernet(run, net, data, cfg, resume, out);
+            Map<String, Object> results = new LinkedHashMap<>();
+            results.put("checkpoint", run.file(Stages.SUPERNET_FILE).toString());
+            results.put("mode", cfg.mode().name().toLowerCase());
+            results.put("epochs", cfg.epochs());
+            if (!stats.isEmpty()) {
+                TrainingLoop.EpochStats last = stats.get(stats.size() - 1);
+                results.put("final_loss", last.loss());
+                results.put("final_train_top1", last.top1());
+            }
+            results.put("train_seconds_this_call", stats.stream().mapToDouble(TrainingLoop.EpochStats::seconds).sum());
+            run.writeJson("results.json", results);
+            out.printf("supernet checkpoint: %s%n", run.file(Stages.SUPERNET_FILE));
+        }
+        return 0;
+    }
+
+    /** The train-supernet command's training options. */
+    static final class SupernetOptions {
+        @Option(names = "--mode", paramLabel = "bn|full", description = "bn: BN-NAS (default); full: SPOS.")
+        String mode = "bn";
+
+        @Option(names = "--epochs", paramLabel = "N", description = "Epochs (default: " + SupernetTrainer.Config.DEFAULT_BN_EPOCHS
+                + " for bn, " + SupernetTrainer.Config.DEFAULT_FULL_EPOCHS + " for full).")
+        Integer epochs;
+
+        @Option(names = "--batch-size", paramLabel = "N", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        int batchSize = SupernetTrainer.Config.DEFAULT_BATCH;
+
+        @Option(names = "--lr", paramLabel = "LR", description = "Initial learning rate (default: depends on the mode, scaled with the batch size).")
+        Double lr;
+
+        SupernetTrainer.Config config(long seed) {
+            return build(mode, epochs, batchSize, lr, seed, "--");
+        }
+
+        /** A checked configuration; {@code prefix} is how the options are spelled ("--" or "--supernet-"), for messages. */
+        static SupernetTrainer.Config build(String mode, Integer epochs, int batchSize, Double lr, long seed, String prefix) {
+            SupernetTrainer.Mode m = switch (mode) {
+                case "bn" -> SupernetTrainer.Mode.BN;
+                case "full" -> SupernetTrainer.Mode.FULL;
+                default -> throw new CliException("--mode: '" + mode + "' is neither bn nor full");
+            };
+            if (batchSize < 1) throw new CliException(prefix + "batch-size must be at least 1, got " + batchSize);
+            if (epochs != null && epochs < 1) throw new CliException(prefix + "epochs must be at least 1, got " + epochs);
+            if (lr != null && !(lr > 0)) throw new CliException(prefix + "lr must be positive, got " + lr);
+            SupernetTrainer.Config d = SupernetTrainer.Config.defaults(m, epochs != null ? epochs : SupernetTrainer.Config.defaultEpochs(m),
+                    batchSize, seed);
+            return lr == null ? d : d.withLr(lr);
+        }
+    }
+}

@@ -1,0 +1,53 @@
+// SearchSettings: how a search runs: the evaluator that scores a subnet, evolution or random
+// sampling, the FLOPs limit, and the search's sizes.
+package org.bnnas.experiment;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * One search's settings. {@code flopsLimit} is the largest FLOPs count of a candidate, 0 for
+ * none; {@code calibrationBatches} is used by the accuracy evaluator only (training batches that
+ * re-estimate the BN statistics of each subnet).
+ */
+public record SearchSettings(Evaluator evaluator, Method method, double flopsLimit, int calibrationBatches, int population, int generations) {
+    /** bn: BN-NAS's indicator (a table look-up); accuracy: SPOS's validation top-1 after BN recalibration. */
+    public enum Evaluator {
+        BN, ACCURACY;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase();
+        }
+    }
+
+    /** evolution: the paper's evolutionary search; random: the same number of uniformly drawn subnets. */
+    public enum Method {
+        EVOLUTION, RANDOM;
+
+        @Override
+        public String toString() {
+            return name().toLowerCase();
+        }
+    }
+
+    public SearchSettings {
+        if (evaluator == null || method == null) throw new IllegalArgumentException("search: an evaluator and a method are required");
+        if (!(flopsLimit >= 0) || Double.isInfinite(flopsLimit)) throw new IllegalArgumentException("search: FLOPs limit must be finite and >= 0, got " + flopsLimit);
+        if (calibrationBatches < 1) throw new IllegalArgumentException("search: calibration batches must be at least 1, got " + calibrationBatches);
+        if (population < 2) throw new IllegalArgumentException("search: population must be at least 2, got " + population);
+        if (generations < 1) throw new IllegalArgumentException("search: generations must be at least 1, got " + generations);
+    }
+
+    /** The settings as configuration entries (config.json). */
+    public Map<String, Object> describe() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("evaluator", evaluator.toString());
+        m.put("method", method.toString());
+        m.put("flops_limit", flopsLimit);
+        m.put("calibration_batches", calibrationBatches);
+        m.put("population", population);
+        m.put("generations", generations);
+        return m;
+    }
+}

@@ -1,0 +1,207 @@
+// CliTest: the bnnas command line end to end on a tiny generated data set, and how it refuses bad input.
+package org.bnnas.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.bnnas.data.TestFiles;
+import org.bnnas.engine.backend.BackendProvider;
+import org.bnnas.engine.backend.Backends;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class CliTest {
+    @TempDir
+    static Path shared;
+    static Path data, run;
+    static Result pipeline;
+
+    /** Exit code and what the command printed. */
+    record Result(int code, String out, String err) {}
+
+    static Result bnnas(Object... args) {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        String[] a = new String[args.length];
+        for (int i = 0; i < args.length; i++) a[i] = args[i].toString();
+        int code = Main.execute(new PrintWriter(out, true), new PrintWriter(err, true), a);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    /** One small pipeline run that the tests below inspect: 300 training images (100 held out), 100 test images. */
+    @BeforeAll
+    static void runThePipelineOnATinySubset() throws IOException {
+        data = TestFiles.idxDir(Files.createDirectories(shared.resolve("data")), 300, 100);
+        run = shared.resolve("run");
+        pipeline = bnnas("run", "--data-dir", data, "--validation-size", 100, "--supernet-epochs", 1, "--batch-size", 50,
+                "--population", 6, "--generations", 2, "--retrain-epochs", 1, "--retrain-batch-size", 50, "--out", run, "--threads", 2);
+    }
+
+    private static JsonObject json(Path file) throws IOException {
+        return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+    }
+
+    @Test
+    void runPrintsTheChosenArchitectureItsFlopsAndTestAccuracy() {
+        assertEquals(0, pipeline.code(), pipeline.err());
+        assertTrue(pipeline.out().contains("chosen architecture: "), pipeline.out());
+        assertTrue(pipeline.out().contains("M FLOPs"), pipeline.out());
+        assertTrue(pipeline.out().contains("test top-1: "), pipeline.out());
+    }
+
+    @Test
+    void runWritesResultsConfigMetricsCheckpointsAndPlots() throws IOException {
+        JsonObject results = json(run.resolve("results.json"));
+        assertEquals(21, results.get("arch").getAsString().split(",").length);
+        assertTrue(results.get("flops").getAsDouble() > 1e6);
+        assertTrue(results.get("params").getAsLong() > 1000);
+        for (String key : List.of("val_top1", "test_top1")) {
+            double v = results.get(key).getAsDouble();
+            assertTrue(v >= 0 && v <= 1, key + " is a fraction: " + v);
+        }
+        JsonObject config = json(run.resolve("config.json"));
+        assertEquals(0, config.get("seed").getAsLong());
+        assertTrue(config.has("bnnas_version") && config.has("java_version") && config.getAsJsonObject("retrain").has("lr"));
+        List<String> metrics = Files.readAllLines(run.resolve("metrics.jsonl"));
+        for (String stage : List.of("supernet", "search", "retrain")) {
+            assertTrue(metrics.stream().anyMatch(l -> l.contains("\"stage\":\"" + stage + "\"")), "metrics of stage " + stage);
+        }
+        for (String f : List.of("supernet.safetensors", "supernet.state.safetensors", "standalone.safetensors", "supernet-loss.png",
+                "supernet-accuracy.png", "retrain-loss.png", "retrain-accuracy.png", "search-best.png", "search-score-vs-flops.png")) {
+            assertTrue(Files.size(run.resolve(f)) > 0, f);
+        }
+    }
+
+    @Test
+    void evaluateWritesOnePredictionPerImage() throws IOException {
+        Path csv = shared.resolve("predictions.csv");
+        Result r = bnnas("evaluate", "--data-dir", data, "--validation-size", 100, "--checkpoint", run.resolve("standalone.safetensors"),
+                "--split", "test", "--predictions", csv, "--out", shared.resolve("eval"));
+        assertEquals(0, r.code(), r.err());
+        List<String> lines = Files.readAllLines(csv);
+        assertEquals("index,label,predicted", lines.get(0));
+        assertEquals(101, lines.size());
+        assertTrue(lines.get(1).matches("0,0,\\d"), lines.get(1));
+        double top1 = json(shared.resolve("eval/results.json")).get("top1").getAsDouble();
+        long hits = lines.stream().skip(1).map(l -> l.split(",")).filter(p -> p[1].equals(p[2])).count();
+        assertEquals(hits / 100.0, top1, 1e-12, "the accuracy is that of the predictions written");
+    }
+
+    @Test
+    void evaluateASupernetPathWithRecalibration() {
+        String arch = json0(run.resolve("results.json")).get("arch").getAsString();
+        Result r = bnnas("evaluate", "--data-dir", data, "--validation-size", 100, "--checkpoint", run.resolve("supernet.safetensors"),
+                "--arch=" + arch, "--recalibrate", 2, "--out", shared.resolve("eval-supernet"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("validation top-1 of " + arch), r.out());
+    }
+
+    @Test
+    void searchWithTheAccuracyEvaluatorPrintsTheTopCandidates() {
+        Result r = bnnas("search", "--data-dir", data, "--validation-size", 100, "--checkpoint", run.resolve("supernet.safetensors"),
+                "--evaluator", "accuracy", "--calibration-batches", 1, "--population", 4, "--generations", 1, "--flops-limit", "4M",
+                "--out", shared.resolve("search"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("rank"), r.out());
+        JsonObject results = json0(shared.resolve("search/results.json"));
+        results.getAsJsonArray("top").forEach(c -> assertTrue(c.getAsJsonObject().get("flops").getAsDouble() <= 4e6));
+    }
+
+    @Test
+    void trainSupernetResumesAFinishedRunWithoutRetraining() throws IOException {
+        Path out = shared.resolve("supernet");
+        Object[] args = {"train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 100, "--out", out};
+        assertEquals(0, bnnas(args).code());
+        byte[] weights = Files.readAllBytes(out.resolve("supernet.safetensors"));
+        Object[] resume = new Object[args.length + 1];
+        System.arraycopy(args, 0, resume, 0, args.length);
+        resume[args.length] = "--resume";
+        Result r = bnnas(resume);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("resumed after epoch 1 of 1"), r.out());
+        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(out.resolve("supernet.safetensors"))));
+    }
+
+    @Test
+    void cifar10GivesTheSupernetThreeChannelInputsOf32Pixels() throws IOException {
+        Path cifar = TestFiles.cifarDir(Files.createDirectories(shared.resolve("cifar")), 20);
+        Path out = shared.resolve("cifar-run");
+        Result r = bnnas("train-supernet", "--data", "cifar10", "--data-dir", cifar, "--validation-size", 20, "--epochs", 1,
+                "--batch-size", 40, "--out", out);
+        assertEquals(0, r.code(), r.err());
+        JsonObject config = json(out.resolve("config.json"));
+        assertEquals("cifar10", config.get("data").getAsString());
+        org.bnnas.train.Checkpoint.Info info = org.bnnas.train.Checkpoint.readInfo(out.resolve("supernet.safetensors"));
+        assertEquals(3, info.inChannels());
+        assertEquals(32, info.inputSize());
+    }
+
+    @Test
+    void infoDescribesTheSpaceAndOneArchitecture() {
+        Result space = bnnas("info", "--space", "bnnas-imagenet", "--json");
+        assertEquals(0, space.code(), space.err());
+        JsonObject s = JsonParser.parseString(space.out()).getAsJsonObject();
+        assertTrue(s.get("flops_min").getAsDouble() < s.get("flops_max").getAsDouble());
+        Result arch = bnnas("info", "--space", "bnnas-small", "--arch=0,-1,0,0,0,-1,-1,0,0,-1,0,0,0,0,0,0,0,0,0,0,0");
+        assertEquals(0, arch.code(), arch.err());
+        assertTrue(arch.out().contains("M FLOPs"), arch.out());
+    }
+
+    @Test
+    void badInputGetsOneLineAndExitCode2() throws IOException {
+        assertUsageError(bnnas("run", "--no-such-option"), "Unknown option");
+        assertOneLineError(bnnas("run", "--data-dir", shared.resolve("missing")), "missing");
+        assertOneLineError(bnnas("retrain", "--data-dir", data, "--arch", "1,2,x"), "--arch");
+        assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--mode", "half"), "--mode");
+        assertOneLineError(bnnas("train-supernet", "--resume"), "--resume needs --out");
+        assertOneLineError(bnnas("info", "--space", shared.resolve("nope.json")), "nope.json");
+        Path broken = shared.resolve("broken.safetensors");
+        Files.write(broken, new byte[] {8, 0, 0, 0, 0, 0, 0, 0, '{', '}'});
+        assertOneLineError(bnnas("evaluate", "--data-dir", data, "--checkpoint", broken, "--arch=0"), "broken.safetensors");
+        assertOneLineError(bnnas("search", "--checkpoint", run.resolve("standalone.safetensors")), "not a supernet");
+        assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--device", "tpu"), "'tpu' is not a device");
+        assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--validation-size", 300), "--validation-size: holding out 300 images leaves none");
+        assertOneLineError(bnnas("search", "--checkpoint", run.resolve("supernet.safetensors"), "--flops-limit", "lots"), "--flops-limit: 'lots'");
+    }
+
+    @Test
+    void deviceCudaWithoutAGpuExitsWithTheReason() {
+        BackendProvider cuda = Backends.providers().stream().filter(p -> p.name().equals("cuda")).findFirst().orElseThrow();
+        String why = cuda.unavailableReason();
+        assumeTrue(why != null, "this machine can run CUDA");
+        assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--device", "cuda"), "--device cuda cannot run here: " + why);
+    }
+
+    private static JsonObject json0(Path file) {
+        try {
+            return json(file);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static void assertUsageError(Result r, String expected) {
+        assertEquals(2, r.code());
+        assertTrue(r.err().contains(expected), r.err());
+        assertTrue(r.err().contains("Usage:"), "a wrong option prints the usage");
+    }
+
+    /** Exit 2 and one line of error on stderr (besides the line saying why auto runs on the CPU, where it does). */
+    private static void assertOneLineError(Result r, String expected) {
+        assertEquals(2, r.code(), r.out() + r.err());
+        String err = r.err().lines().filter(l -> !l.startsWith(CommonOptions.DEVICE_NOTE + "running on the CPU")).collect(Collectors.joining("\n")).strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.startsWith("bnnas ") && err.contains(expected), err);
+    }
+}

@@ -1,0 +1,39 @@
+// SearchSettingsTest: a search's settings as config.json records them, and the values it refuses.
+package org.bnnas.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class SearchSettingsTest {
+    @Test
+    void describesItselfWithTheCommandLinesWords() {
+        SearchSettings s = new SearchSettings(SearchSettings.Evaluator.ACCURACY, SearchSettings.Method.RANDOM, 4.5e6, 20, 50, 20);
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("evaluator", "accuracy");
+        expected.put("method", "random");
+        expected.put("flops_limit", 4.5e6);
+        expected.put("calibration_batches", 20);
+        expected.put("population", 50);
+        expected.put("generations", 20);
+        assertEquals(expected, s.describe());
+        assertEquals("bn", SearchSettings.Evaluator.BN.toString());
+        assertEquals("evolution", SearchSettings.Method.EVOLUTION.toString());
+    }
+
+    @Test
+    void refusesValuesNoSearchCanRunWith() {
+        SearchSettings.Evaluator bn = SearchSettings.Evaluator.BN;
+        SearchSettings.Method evolution = SearchSettings.Method.EVOLUTION;
+        assertEquals("search: population must be at least 2, got 1",
+                assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, 0, 20, 1, 20)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, -1, 20, 50, 20));
+        assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, Double.NaN, 20, 50, 20));
+        assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, 0, 0, 50, 20));
+        assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, 0, 20, 50, 0));
+        assertThrows(IllegalArgumentException.class, () -> new SearchSettings(null, evolution, 0, 20, 50, 20));
+    }
+}
