@@ -24,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
-import org.bnnas.engine.nn.Module;
 
 /**
  * The safetensors file format, for F32 and I64 tensors.
@@ -51,11 +50,6 @@ public final class SafeTensors {
     private static final int CHUNK = 1 << 20;
 
     // ---- writing -----------------------------------------------------------------------------
-
-    /** Writes the state dict of {@code module}, without metadata. */
-    public static void write(Path file, Module module) throws IOException {
-        write(file, module.stateDict(), null);
-    }
 
     /**
      * Writes {@code tensors} in map order, with {@code metadata} (null or empty for none). The file
@@ -164,20 +158,6 @@ public final class SafeTensors {
     }
 
     // ---- reading -----------------------------------------------------------------------------
-
-    /**
-     * Copies the tensors of {@code file} into {@code module} ({@link Module#loadStateDict}) and
-     * returns the file's metadata. A file that does not fit the module is reported as an IOException.
-     */
-    public static Map<String, String> readInto(Path file, Module module, boolean strict) throws IOException {
-        Loaded loaded = read(file);
-        try {
-            module.loadStateDict(loaded.tensors(), strict);
-        } catch (IllegalArgumentException | IllegalStateException e) {
-            throw new IOException(file + ": does not fit the module: " + e.getMessage(), e);
-        }
-        return loaded.metadata();
-    }
 
     /** Reads and validates a whole file. */
     public static Loaded read(Path file) throws IOException {
