@@ -1,6 +1,5 @@
 // SafeTensors: reads and writes state dicts in the safetensors format (8-byte little-endian header
-// length, JSON header, raw little-endian data), with atomic writes, strict validation on read, and
-// the small JSON reader/writer the header needs.
+// length, JSON header, raw little-endian data), with atomic writes and strict validation on read.
 package org.bnnas.engine.io;
 
 import java.io.IOException;
@@ -91,13 +90,13 @@ public final class SafeTensors {
     private static byte[] header(Path file, Map<String, TensorData> tensors, Map<String, String> metadata, List<TensorData> order) {
         StringBuilder json = new StringBuilder("{");
         if (metadata != null && !metadata.isEmpty()) {
-            json.append(quote(METADATA)).append(":{");
+            json.append(Json.quote(METADATA)).append(":{");
             String sep = "";
             for (Map.Entry<String, String> e : metadata.entrySet()) {
                 if (e.getKey() == null || e.getValue() == null) {
                     throw new IllegalArgumentException(file + ": null metadata key or value for key " + e.getKey());
                 }
-                json.append(sep).append(quote(e.getKey())).append(':').append(quote(e.getValue()));
+                json.append(sep).append(Json.quote(e.getKey())).append(':').append(Json.quote(e.getValue()));
                 sep = ",";
             }
             json.append('}');
@@ -107,10 +106,10 @@ public final class SafeTensors {
             String name = e.getKey();
             TensorData d = e.getValue();
             if (name == null || name.equals(METADATA)) throw new IllegalArgumentException(file + ": invalid tensor name " + name);
-            if (d == null) throw new IllegalArgumentException(file + ": tensor " + quote(name) + " is null");
+            if (d == null) throw new IllegalArgumentException(file + ": tensor " + Json.quote(name) + " is null");
             long bytes = byteSize(d);
             if (json.length() > 1) json.append(',');
-            json.append(quote(name)).append(":{\"dtype\":\"").append(d.dtype()).append("\",\"shape\":")
+            json.append(Json.quote(name)).append(":{\"dtype\":\"").append(d.dtype()).append("\",\"shape\":")
                     .append(Arrays.toString(d.shape()).replace(" ", ""))
                     .append(",\"data_offsets\":[").append(offset).append(',').append(offset + bytes).append("]}");
             offset += bytes;
@@ -184,7 +183,7 @@ public final class SafeTensors {
             // No check that n is a multiple of 8: the padding only aligns data, and other writers skip it.
             Object json;
             try {
-                json = new JsonReader(text).document();
+                json = Json.parse(text);
             } catch (IllegalArgumentException e) {
                 throw bad(file, "header is not valid JSON: " + e.getMessage());
             }
@@ -202,8 +201,8 @@ public final class SafeTensors {
             entries.sort(Comparator.comparingLong(Entry::begin).thenComparingLong(Entry::end));
             long covered = 0;
             for (Entry e : entries) {
-                if (e.begin > covered) throw bad(file, "gap in the data before tensor " + quote(e.name) + " at offset " + e.begin);
-                if (e.begin < covered) throw bad(file, "tensor " + quote(e.name) + " at offset " + e.begin + " overlaps the previous tensor");
+                if (e.begin > covered) throw bad(file, "gap in the data before tensor " + Json.quote(e.name) + " at offset " + e.begin);
+                if (e.begin < covered) throw bad(file, "tensor " + Json.quote(e.name) + " at offset " + e.begin + " overlaps the previous tensor");
                 covered = e.end;
             }
             long dataLen = size - 8 - n;
@@ -221,16 +220,16 @@ public final class SafeTensors {
     private record Entry(String name, TensorData.DType dtype, int[] shape, int numel, long begin, long end) {}
 
     private static Entry entry(Path file, String name, Object value) throws IOException {
-        String what = "tensor " + quote(name);
+        String what = "tensor " + Json.quote(name);
         if (!(value instanceof Map<?, ?> m)) throw bad(file, what + " is not a JSON object");
         for (Object k : m.keySet()) {
-            if (!k.equals("dtype") && !k.equals("shape") && !k.equals("data_offsets")) throw bad(file, what + " has unknown field " + quote((String) k));
+            if (!k.equals("dtype") && !k.equals("shape") && !k.equals("data_offsets")) throw bad(file, what + " has unknown field " + Json.quote((String) k));
         }
         if (!(m.get("dtype") instanceof String dt)) throw bad(file, what + " has no dtype string");
         TensorData.DType dtype = switch (dt) {
             case "F32" -> TensorData.DType.F32;
             case "I64" -> TensorData.DType.I64;
-            default -> throw bad(file, what + " has unknown or unsupported dtype " + quote(dt));
+            default -> throw bad(file, what + " has unknown or unsupported dtype " + Json.quote(dt));
         };
         long[] dims = longs(file, what, "shape", m.get("shape"), -1);
         long[] offs = longs(file, what, "data_offsets", m.get("data_offsets"), 2);
@@ -270,7 +269,7 @@ public final class SafeTensors {
         if (!(value instanceof Map<?, ?> m)) throw bad(file, "__metadata__ is not a JSON object");
         Map<String, String> out = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : m.entrySet()) {
-            if (!(e.getValue() instanceof String s)) throw bad(file, "__metadata__ value for " + quote((String) e.getKey()) + " is not a string");
+            if (!(e.getValue() instanceof String s)) throw bad(file, "__metadata__ value for " + Json.quote((String) e.getKey()) + " is not a string");
             out.put((String) e.getKey(), s);
         }
         return out;
@@ -302,179 +301,5 @@ public final class SafeTensors {
 
     private static IOException bad(Path file, String problem) {
         return new IOException(file + ": " + problem);
-    }
-
-    // ---- JSON ------------------------------------------------------------------------------------
-
-    /** {@code s} as a JSON string literal; also used in messages, so that they stay on one line. */
-    static String quote(String s) {
-        StringBuilder b = new StringBuilder(s.length() + 2).append('"');
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            switch (c) {
-                case '"' -> b.append("\\\"");
-                case '\\' -> b.append("\\\\");
-                case '\n' -> b.append("\\n");
-                case '\r' -> b.append("\\r");
-                case '\t' -> b.append("\\t");
-                case '\b' -> b.append("\\b");
-                case '\f' -> b.append("\\f");
-                default -> {
-                    if (c < 0x20) b.append(String.format("\\u%04x", (int) c));
-                    else b.append(c);
-                }
-            }
-        }
-        return b.append('"').toString();
-    }
-
-    /**
-     * The JSON subset a safetensors header uses: objects (as LinkedHashMap, duplicate keys refused),
-     * arrays (List), strings with every escape, and integers (Long). Errors are
-     * IllegalArgumentExceptions saying what was expected where.
-     */
-    private static final class JsonReader {
-        private static final int MAX_DEPTH = 64; // a header nests 3 deep; bounds recursion on hostile input
-        private final String s;
-        private int pos;
-
-        JsonReader(String s) {
-            this.s = s;
-        }
-
-        Object document() {
-            Object v = value(0);
-            skipSpace();
-            if (pos < s.length()) throw error("unexpected content after the top-level value");
-            return v;
-        }
-
-        private Object value(int depth) {
-            if (depth > MAX_DEPTH) throw error("nesting deeper than " + MAX_DEPTH);
-            skipSpace();
-            if (pos >= s.length()) throw error("unexpected end");
-            char c = s.charAt(pos);
-            if (c == '{') return object(depth);
-            if (c == '[') return array(depth);
-            if (c == '"') return string();
-            if (c == '-' || (c >= '0' && c <= '9')) return integer();
-            throw error("unexpected character '" + c + "'");
-        }
-
-        private Map<String, Object> object(int depth) {
-            Map<String, Object> out = new LinkedHashMap<>();
-            pos++; // '{'
-            skipSpace();
-            if (peek() == '}') {
-                pos++;
-                return out;
-            }
-            while (true) {
-                skipSpace();
-                if (peek() != '"') throw error("expected a string key");
-                String key = string();
-                skipSpace();
-                expect(':');
-                if (out.put(key, value(depth + 1)) != null) throw error("duplicate key " + quote(key));
-                skipSpace();
-                if (peek() == ',') pos++;
-                else if (peek() == '}') {
-                    pos++;
-                    return out;
-                } else throw error("expected ',' or '}'");
-            }
-        }
-
-        private List<Object> array(int depth) {
-            List<Object> out = new ArrayList<>();
-            pos++; // '['
-            skipSpace();
-            if (peek() == ']') {
-                pos++;
-                return out;
-            }
-            while (true) {
-                out.add(value(depth + 1));
-                skipSpace();
-                if (peek() == ',') pos++;
-                else if (peek() == ']') {
-                    pos++;
-                    return out;
-                } else throw error("expected ',' or ']'");
-            }
-        }
-
-        private String string() {
-            pos++; // opening quote
-            StringBuilder b = new StringBuilder();
-            while (true) {
-                if (pos >= s.length()) throw error("unterminated string");
-                char c = s.charAt(pos++);
-                if (c == '"') return b.toString();
-                if (c < 0x20) throw error("control character in string");
-                if (c != '\\') {
-                    b.append(c);
-                    continue;
-                }
-                if (pos >= s.length()) throw error("unterminated string");
-                char e = s.charAt(pos++);
-                switch (e) {
-                    case '"', '\\', '/' -> b.append(e);
-                    case 'b' -> b.append('\b');
-                    case 'f' -> b.append('\f');
-                    case 'n' -> b.append('\n');
-                    case 'r' -> b.append('\r');
-                    case 't' -> b.append('\t');
-                    case 'u' -> {
-                        if (pos + 4 > s.length()) throw error("short \\u escape");
-                        try {
-                            b.append((char) Integer.parseInt(s.substring(pos, pos + 4), 16));
-                        } catch (NumberFormatException x) {
-                            throw error("bad \\u escape");
-                        }
-                        pos += 4;
-                    }
-                    default -> throw error("bad escape '\\" + e + "'");
-                }
-            }
-        }
-
-        private Long integer() {
-            int start = pos;
-            if (peek() == '-') pos++;
-            int digits = pos;
-            while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') pos++;
-            if (pos == digits) throw error("expected a digit");
-            if (s.charAt(digits) == '0' && pos - digits > 1) throw error("leading zero in number");
-            char next = peek();
-            if (next == '.' || next == 'e' || next == 'E') throw error("only integers are allowed");
-            try {
-                return Long.parseLong(s.substring(start, pos));
-            } catch (NumberFormatException x) {
-                throw error("integer out of range");
-            }
-        }
-
-        private void expect(char c) {
-            if (peek() != c) throw error("expected '" + c + "'");
-            pos++;
-        }
-
-        /** The current character, or 0 at the end. */
-        private char peek() {
-            return pos < s.length() ? s.charAt(pos) : 0;
-        }
-
-        private void skipSpace() {
-            while (pos < s.length()) {
-                char c = s.charAt(pos);
-                if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return;
-                pos++;
-            }
-        }
-
-        private IllegalArgumentException error(String what) {
-            return new IllegalArgumentException(what + " at character " + pos);
-        }
     }
 }
