@@ -142,18 +142,6 @@ int bnnas_cross_entropy(const float* logits, const int* labels, int N, int K, fl
  */
 int bnnas_count_correct(const float* logits, const int* labels, int N, int K, float* count, void* stream);
 
-/* ---- channel ops on (rows, C) channels-last matrices (channels.cu) ---- */
-
-/* Concat, one launch per part: y (rows, Cy) channels [offset, offset + Cx) = x (rows, Cx). */
-int bnnas_concat_channels_part(const float* x, int rows, int Cx, float* y, int Cy, int offset, void* stream);
-/* Split, one launch per part: y (rows, Cy) = x (rows, Cx) channels [offset, offset + Cy). */
-int bnnas_split_channels_part(const float* x, int rows, int Cx, float* y, int Cy, int offset, void* stream);
-/*
- * Channel shuffle with g groups: output channel j*g + i = input channel i*(C/g) + j; with
- * inverse != 0 the reverse permutation. C must be a multiple of g.
- */
-int bnnas_channel_shuffle(const float* x, int rows, int C, int groups, int inverse, float* y, void* stream);
-
 /* ---- reductions and updates (optim.cu) ---- */
 
 long long bnnas_sum_of_squares_work_bytes(long long n);

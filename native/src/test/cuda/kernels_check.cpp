@@ -1,9 +1,9 @@
 // kernels_check: runs every launcher of libbnnas_kernels on random inputs and compares it with a
 // plain host version of the CPU backend's formulas (Backend.java, CpuBackend, PerChannel,
 // CpuConv). Where the kernels use the CPU backend's own operations in its own order (elementwise
-// ops, affine maps, depthwise forward, pooling, column sums, SGD, channel moves) it asks for the
-// same bits; reductions whose order differs get a tolerance. Every output buffer starts as NaN
-// (poisoned), so an element a kernel fails to write fails its comparison. Exits 1 on any mismatch.
+// ops, affine maps, depthwise forward, pooling, column sums, SGD) it asks for the same bits;
+// reductions whose order differs get a tolerance. Every output buffer starts as NaN (poisoned), so
+// an element a kernel fails to write fails its comparison. Exits 1 on any mismatch.
 //
 // On a GPU: cmake -DBNNAS_KERNELS_CHECK=ON, then run bnnas_kernels_check. Without one:
 // run_emulated.sh builds it with the CPU emulation in emulation/.
@@ -414,39 +414,6 @@ void check_count_correct(int n, int k) {
     for (void* p : {static_cast<void*>(dz), static_cast<void*>(dcount), static_cast<void*>(dl)}) cudaFree(p);
 }
 
-void check_channels() {
-    int rows = 301, c1 = 24, c2 = 40, c = c1 + c2;
-    auto a = random_floats(static_cast<size_t>(rows) * c1), b = random_floats(static_cast<size_t>(rows) * c2);
-    float *da = to_device(a), *db = to_device(b), *dw = poisoned(static_cast<size_t>(rows) * c);
-    check_rc("concat part 1", bnnas_concat_channels_part(da, rows, c1, dw, c, 0, nullptr));
-    check_rc("concat part 2", bnnas_concat_channels_part(db, rows, c2, dw, c, c1, nullptr));
-    std::vector<float> whole(static_cast<size_t>(rows) * c);
-    for (int r = 0; r < rows; ++r) {
-        for (int j = 0; j < c1; ++j) whole[static_cast<size_t>(r) * c + j] = a[static_cast<size_t>(r) * c1 + j];
-        for (int j = 0; j < c2; ++j) whole[static_cast<size_t>(r) * c + c1 + j] = b[static_cast<size_t>(r) * c2 + j];
-    }
-    compare("concat_channels_part", to_host(dw, whole.size()), whole, 0);
-    float* db2 = poisoned(b.size());
-    check_rc("split part 2", bnnas_split_channels_part(dw, rows, c, db2, c2, c1, nullptr));
-    compare("split_channels_part", to_host(db2, b.size()), b, 0);
-    check_rc("split out of range", bnnas_split_channels_part(dw, rows, c, db2, c2, c1 + 1, nullptr) == 1 ? 0 : 1);
-
-    int groups = 4, per = c / groups;
-    float* ds = poisoned(whole.size());
-    check_rc("channel_shuffle", bnnas_channel_shuffle(dw, rows, c, groups, 0, ds, nullptr));
-    std::vector<float> want(whole.size());
-    for (int r = 0; r < rows; ++r)
-        for (int i = 0; i < groups; ++i)
-            for (int j = 0; j < per; ++j)
-                want[static_cast<size_t>(r) * c + j * groups + i] = whole[static_cast<size_t>(r) * c + i * per + j];
-    compare("channel_shuffle", to_host(ds, want.size()), want, 0);
-    check_rc("channel_shuffle inverse", bnnas_channel_shuffle(ds, rows, c, groups, 1, dw, nullptr));
-    compare("channel_shuffle inverse", to_host(dw, whole.size()), whole, 0);
-    for (void* p : {static_cast<void*>(da), static_cast<void*>(db), static_cast<void*>(dw), static_cast<void*>(db2),
-                    static_cast<void*>(ds)})
-        cudaFree(p);
-}
-
 void sgd_reference(std::vector<float>& p, const std::vector<float>& g, std::vector<float>* m, bool first, float lr,
                    float mu, float wd, bool nesterov) {
     for (size_t i = 0; i < p.size(); ++i) {
@@ -548,7 +515,6 @@ int main() {
     check_count_correct(600, 10);
     check_count_correct(5, 1000);
     check_count_correct(0, 10);
-    check_channels();
     check_optim();
     if (failures) {
         std::printf("%d check(s) failed\n", failures);

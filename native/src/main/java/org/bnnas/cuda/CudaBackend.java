@@ -326,32 +326,6 @@ public final class CudaBackend implements Backend {
         return org.bnnas.engine.tensor.MemoryScope.detach(Tensor.empty(size));
     }
 
-    // ---- channel ops -------------------------------------------------------------------------
-
-    @Override
-    public void concatChannels(Tensor[] xs, Tensor y) {
-        int rows = y.size() / y.dim(1), offset = 0;
-        for (Tensor x : xs) {
-            Check.kernel(KernelLib.bnnas_concat_channels_part(ptr(x), rows, x.dim(1), ptr(y), y.dim(1), offset, STREAM), "concat_channels_part");
-            offset += x.dim(1);
-        }
-    }
-
-    @Override
-    public void splitChannels(Tensor x, Tensor[] ys) {
-        int rows = x.size() / x.dim(1), offset = 0;
-        for (Tensor y : ys) {
-            Check.kernel(KernelLib.bnnas_split_channels_part(ptr(x), rows, x.dim(1), ptr(y), y.dim(1), offset, STREAM), "split_channels_part");
-            offset += y.dim(1);
-        }
-    }
-
-    @Override
-    public void channelShuffle(Tensor x, int groups, boolean inverse, Tensor y) {
-        int c = x.dim(1);
-        Check.kernel(KernelLib.bnnas_channel_shuffle(ptr(x), x.size() / c, c, groups, inverse ? 1 : 0, ptr(y), STREAM), "channel_shuffle");
-    }
-
     // ---- reductions and updates --------------------------------------------------------------
 
     @Override

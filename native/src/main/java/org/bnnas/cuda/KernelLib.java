@@ -109,16 +109,6 @@ public final class KernelLib {
     public static native int bnnas_count_correct(@Cast("const float*") Pointer logits, @Cast("const int*") Pointer labels, int n, int k,
                                                  @Cast("float*") Pointer count, Pointer stream);
 
-    // ---- channel ops ----
-    public static native int bnnas_concat_channels_part(@Cast("const float*") Pointer x, int rows, int cx, @Cast("float*") Pointer y, int cy,
-                                                        int offset, Pointer stream);
-
-    public static native int bnnas_split_channels_part(@Cast("const float*") Pointer x, int rows, int cx, @Cast("float*") Pointer y, int cy,
-                                                       int offset, Pointer stream);
-
-    public static native int bnnas_channel_shuffle(@Cast("const float*") Pointer x, int rows, int c, int groups, int inverse,
-                                                   @Cast("float*") Pointer y, Pointer stream);
-
     // ---- reductions and updates ----
     public static native long bnnas_sum_of_squares_work_bytes(long n);
 

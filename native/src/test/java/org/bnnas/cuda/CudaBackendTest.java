@@ -242,15 +242,6 @@ class CudaBackendTest {
     }
 
     @Test
-    void channelOps() {
-        In[] args = {rand(4, 8, 14, 14), rand(4, 24, 14, 14), rand(4, 32, 14, 14)};
-        check("concatChannels", args, shapes(dims(4, 32, 14, 14)), (be, in, o) -> be.concatChannels(new Tensor[] {in[0], in[1]}, o[0]));
-        check("splitChannels", args, shapes(dims(4, 8, 14, 14), dims(4, 24, 14, 14)), (be, in, o) -> be.splitChannels(in[2], new Tensor[] {o[0], o[1]}));
-        check("channelShuffle", args, shapes(dims(4, 32, 14, 14)), (be, in, o) -> be.channelShuffle(in[2], 4, false, o[0]));
-        check("channelShuffle inverse", args, shapes(dims(4, 32, 14, 14)), (be, in, o) -> be.channelShuffle(in[2], 4, true, o[0]));
-    }
-
-    @Test
     void reductionsAndSgd() {
         In[] big = {rand(1_000_003)};
         double[] sums = new double[2];

@@ -149,19 +149,6 @@ public interface Backend {
      */
     void countCorrect(Tensor logits, int[] labels, Tensor count);
 
-    // ---- channel ops on 4-D tensors ----
-    /** y = the channels of xs side by side. */
-    void concatChannels(Tensor[] xs, Tensor y);
-
-    /** The inverse of concat: ys[i] receives its block of channels of x. */
-    void splitChannels(Tensor x, Tensor[] ys);
-
-    /**
-     * Channel shuffle with g groups (ShuffleNet): output channel j*g + i is input channel
-     * i*(C/g) + j; with inverse, the reverse permutation.
-     */
-    void channelShuffle(Tensor x, int groups, boolean inverse, Tensor y);
-
     // ---- reductions and updates ----
     /**
      * The mean absolute value of each tensor, in double (the BN indicator's table: the mean |gamma|

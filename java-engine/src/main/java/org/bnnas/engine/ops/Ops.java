@@ -2,7 +2,6 @@
 // records a Node whose backward sits right below it.
 package org.bnnas.engine.ops;
 
-import java.util.Arrays;
 import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.autograd.Node;
@@ -370,96 +369,5 @@ public final class Ops {
         Tensor count = Tensor.empty(Shape.of());
         be().countCorrect(logits, labels, count);
         return count;
-    }
-
-    // ---- channel ops -----------------------------------------------------------------------------
-
-    /** Concatenates 4-D tensors along channels. */
-    public static Tensor concat(Tensor... xs) {
-        if (xs.length == 0) throw bad("concat", "no inputs");
-        int c = 0;
-        for (Tensor t : xs) {
-            requireRank("concat", "input", t, 4);
-            if (t.dim(0) != xs[0].dim(0) || t.dim(2) != xs[0].dim(2) || t.dim(3) != xs[0].dim(3)) {
-                throw bad("concat", "inputs differ outside the channel dimension: " + xs[0].shape() + " and " + t.shape());
-            }
-            c += t.dim(1);
-        }
-        Tensor y = Tensor.empty(xs[0].dim(0), c, xs[0].dim(2), xs[0].dim(3));
-        be().concatChannels(xs, y);
-        if (recording(xs)) {
-            y.setGradFn(new Node("concat", xs) {
-                @Override protected void backward(Tensor g) {
-                    Tensor[] parts = new Tensor[inputs.length];
-                    for (int i = 0; i < parts.length; i++) parts[i] = Tensor.empty(inputs[i].shape());
-                    be().splitChannels(g, parts);
-                    for (int i = 0; i < parts.length; i++) {
-                        if (needs(i)) Autograd.accumulate(inputs[i], parts[i]); else parts[i].close();
-                    }
-                }
-            });
-        }
-        return y;
-    }
-
-    /** Splits a 4-D tensor along channels into blocks of the given sizes. */
-    public static Tensor[] split(Tensor x, int... sizes) {
-        requireRank("split", "input", x, 4);
-        int total = Arrays.stream(sizes).sum();
-        if (total != x.dim(1) || Arrays.stream(sizes).anyMatch(s -> s <= 0)) {
-            throw bad("split", "sizes " + Arrays.toString(sizes) + " do not partition the " + x.dim(1) + " channels of " + x.shape());
-        }
-        Tensor[] ys = new Tensor[sizes.length];
-        for (int i = 0; i < sizes.length; i++) ys[i] = Tensor.empty(x.dim(0), sizes[i], x.dim(2), x.dim(3));
-        be().splitChannels(x, ys);
-        if (recording(x)) {
-            // One node per output: each passes its gradient into its own channel block, zeros elsewhere.
-            int at = 0;
-            for (int i = 0; i < ys.length; i++) {
-                final int from = at, count = sizes[i];
-                at += count;
-                ys[i].setGradFn(new Node("split", x) {
-                    @Override protected void backward(Tensor g) {
-                        Tensor[] parts = new Tensor[sizes.length];
-                        for (int j = 0; j < parts.length; j++) {
-                            parts[j] = j == indexOf(sizes, from) ? g : Tensor.zeros(x.dim(0), sizes[j], x.dim(2), x.dim(3));
-                        }
-                        Tensor dx = Tensor.empty(x.shape());
-                        be().concatChannels(parts, dx);
-                        for (Tensor p : parts) if (p != g) p.close();
-                        Autograd.accumulate(inputs[0], dx);
-                    }
-                });
-            }
-        }
-        return ys;
-    }
-
-    /** Index of the block that starts at channel {@code from}. */
-    private static int indexOf(int[] sizes, int from) {
-        int at = 0;
-        for (int i = 0; i < sizes.length; i++) {
-            if (at == from) return i;
-            at += sizes[i];
-        }
-        throw new IllegalStateException("split: no block starts at channel " + from);
-    }
-
-    /** ShuffleNet channel shuffle with the given number of groups. */
-    public static Tensor channelShuffle(Tensor x, int groups) {
-        requireRank("channelShuffle", "input", x, 4);
-        if (groups < 1 || x.dim(1) % groups != 0) throw bad("channelShuffle", "groups " + groups + " must divide the channels of " + x.shape());
-        Tensor y = Tensor.empty(x.shape());
-        be().channelShuffle(x, groups, false, y);
-        if (recording(x)) {
-            y.setGradFn(new Node("channelShuffle", x) {
-                @Override protected void backward(Tensor g) {
-                    Tensor dx = Tensor.empty(g.shape());
-                    be().channelShuffle(g, groups, true, dx);
-                    Autograd.accumulate(inputs[0], dx);
-                }
-            });
-        }
-        return y;
     }
 }

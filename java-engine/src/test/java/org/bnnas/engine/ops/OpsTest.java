@@ -202,32 +202,6 @@ public class OpsTest {
         }
     }
 
-    @Test
-    void concat() {
-        OpCheck.of("concat", new int[] {2, 3, 2, 3}, new int[] {2, 17, 2, 3}, new int[] {2, 1, 2, 3})
-                .run(t -> Ops.concat(t[0], t[1], t[2]),
-                     x -> Ref.concat(new double[][] {x[0], x[1], x[2]}, new int[] {3, 17, 1}, 2, 6));
-    }
-
-    @Test
-    void splitBothHalves() {
-        // concat(second, first) of a split: the gradients of both outputs reach the input
-        OpCheck.of("split", new int[] {2, 10, 3, 3}).run(t -> {
-            Tensor[] parts = Ops.split(t[0], 4, 6);
-            return Ops.concat(parts[1], parts[0]);
-        }, x -> Ref.concat(new double[][] {Ref.channels(x[0], 2, 10, 9, 4, 6), Ref.channels(x[0], 2, 10, 9, 0, 4)}, new int[] {6, 4}, 2, 9));
-    }
-
-    @Test
-    void splitOneOutputUsed() {
-        OpCheck.of("split first", new int[] {1, 6, 2, 2}).run(t -> Ops.split(t[0], 2, 4)[0], x -> Ref.channels(x[0], 1, 6, 4, 0, 2));
-    }
-
-    @Test
-    void channelShuffle() {
-        OpCheck.of("channelShuffle", new int[] {2, 12, 2, 3}).run(t -> Ops.channelShuffle(t[0], 3), x -> Ref.shuffle(x[0], 2, 12, 6, 3));
-    }
-
     // ---- argument errors name the op, the argument and the shapes ----
 
     @Test

@@ -102,37 +102,4 @@ final class Ref {
         }
         return new double[] {total / n};
     }
-
-    /** Channel blocks of (n, c_i, hw) arrays side by side. */
-    static double[] concat(double[][] xs, int[] cs, int n, int hw) {
-        int c = 0;
-        for (int ci : cs) c += ci;
-        double[] y = new double[n * c * hw];
-        for (int b = 0; b < n; b++) {
-            int at = 0;
-            for (int t = 0; t < xs.length; t++) {
-                System.arraycopy(xs[t], b * cs[t] * hw, y, (b * c + at) * hw, cs[t] * hw);
-                at += cs[t];
-            }
-        }
-        return y;
-    }
-
-    /** Channels [from, from + count) of an (n, c, hw) array. */
-    static double[] channels(double[] x, int n, int c, int hw, int from, int count) {
-        double[] y = new double[n * count * hw];
-        for (int b = 0; b < n; b++) System.arraycopy(x, (b * c + from) * hw, y, b * count * hw, count * hw);
-        return y;
-    }
-
-    /** Reshape (n, g, c/g, hw) -> transpose to (n, c/g, g, hw): output channel j*g+i = input i*(c/g)+j. */
-    static double[] shuffle(double[] x, int n, int c, int hw, int g) {
-        double[] y = new double[x.length];
-        int per = c / g;
-        for (int b = 0; b < n; b++)
-            for (int i = 0; i < g; i++)
-                for (int j = 0; j < per; j++)
-                    System.arraycopy(x, (b * c + i * per + j) * hw, y, (b * c + j * g + i) * hw, hw);
-        return y;
-    }
 }

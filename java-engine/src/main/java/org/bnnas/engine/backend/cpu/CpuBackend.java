@@ -342,53 +342,6 @@ public final class CpuBackend implements Backend {
         count.buffer().putFloat(0, hits);
     }
 
-    // ---- channel ops -----------------------------------------------------------------------------
-
-    @Override
-    public void concatChannels(Tensor[] xs, Tensor y) {
-        moveChannelBlocks(y, xs, true);
-    }
-
-    @Override
-    public void splitChannels(Tensor x, Tensor[] ys) {
-        moveChannelBlocks(x, ys, false);
-    }
-
-    /** Copies each part's channels into its block of whole's channels (gather) or back out of it. */
-    private static void moveChannelBlocks(Tensor whole, Tensor[] parts, boolean gather) {
-        int c = whole.dim(1), rows = whole.size() / c;
-        ByteBuffer w = whole.buffer();
-        Parallel.forEach((rows + 255) / 256, blk -> {
-            for (int r = blk * 256; r < Math.min(rows, blk * 256 + 256); r++) {
-                int at = 0;
-                for (Tensor part : parts) {
-                    int cp = part.dim(1);
-                    if (gather) w.put(4 * (r * c + at), part.buffer(), 4 * r * cp, 4 * cp);
-                    else part.buffer().put(4 * r * cp, w, 4 * (r * c + at), 4 * cp);
-                    at += cp;
-                }
-            }
-        });
-    }
-
-    @Override
-    public void channelShuffle(Tensor x, int groups, boolean inverse, Tensor y) {
-        int c = x.dim(1), rows = x.size() / c, per = c / groups;
-        int[] src = new int[c]; // output channel -> input channel
-        for (int i = 0; i < groups; i++) {
-            for (int j = 0; j < per; j++) {
-                int in = i * per + j, out = j * groups + i;
-                if (inverse) src[in] = out; else src[out] = in;
-            }
-        }
-        ByteBuffer a = x.buffer(), b = y.buffer();
-        Parallel.forEach((rows + 255) / 256, blk -> {
-            for (int r = blk * 256; r < Math.min(rows, blk * 256 + 256); r++) {
-                for (int o = 0; o < c; o++) b.putFloat(4 * (r * c + o), a.getFloat(4 * (r * c + src[o])));
-            }
-        });
-    }
-
     // ---- reductions and updates ----------------------------------------------------------------
 
     @Override
