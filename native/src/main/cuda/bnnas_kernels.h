@@ -6,7 +6,7 @@
  *
  * Conventions
  *  - Every pointer is a device pointer unless it says otherwise; float32 throughout, except the
- *    double results of sum_of_squares and bn_indicator_table.
+ *    double results of bn_indicator_table.
  *  - 4-D tensors (N, C, H, W) are stored channels-last: element (n, c, h, w) at
  *    ((n*H + h)*W + w)*C + c. A per-channel op sees such a tensor as a (rows, C) row-major
  *    matrix, rows = N*H*W. Depthwise weights (C, 1, k, k) are stored c*k*k + ky*k + kx.
@@ -45,8 +45,6 @@ int bnnas_mul(const float* a, const float* b, float* out, long long n, void* str
 int bnnas_clamp_relu(const float* x, float cap, float* y, long long n, void* stream);
 /* dx = dy where 0 < y < cap, else 0 (y: the forward's output). */
 int bnnas_clamp_relu_backward(const float* y, const float* dy, float cap, float* dx, long long n, void* stream);
-/* x *= s. */
-int bnnas_scale_in_place(float* x, float s, long long n, void* stream);
 /* out = x * s[0]: a factor that stays on the device (s: one float). */
 int bnnas_scale_by(const float* x, const float* s, float* out, long long n, void* stream);
 /* x = clamp(x, -limit, limit). */
@@ -143,10 +141,6 @@ int bnnas_cross_entropy(const float* logits, const int* labels, int N, int K, fl
 int bnnas_count_correct(const float* logits, const int* labels, int N, int K, float* count, void* stream);
 
 /* ---- reductions and updates (optim.cu) ---- */
-
-long long bnnas_sum_of_squares_work_bytes(long long n);
-/* *out (one double on the device) = sum of x[i]^2. */
-int bnnas_sum_of_squares(const float* x, long long n, double* out, void* work, void* stream);
 
 /*
  * One SGD step in place, PyTorch's formula, the CPU backend's fused multiply-adds:

@@ -1,6 +1,6 @@
 // elementwise.cu: flat elementwise kernels (add, mul, clamped ReLU and its backward, in-place
-// scale and clamp, scale by a device scalar, fill, copy). Memory bound: one grid-stride pass,
-// 64-bit indices (no division).
+// clamp, scale by a device scalar, fill, copy). Memory bound: one grid-stride pass, 64-bit
+// indices (no division).
 #include "common.cuh"
 
 using namespace bnnas;
@@ -24,10 +24,6 @@ __global__ void clamp_relu_backward_kernel(const float* y, const float* dy, floa
         float v = y[i];
         dx[i] = v > 0.f && v < cap ? dy[i] : 0.f;
     }
-}
-
-__global__ void scale_kernel(float* x, float s, long long n) {
-    BNNAS_GRID_STRIDE(long long, i, n) x[i] *= s;
 }
 
 __global__ void scale_by_kernel(const float* x, const float* s, float* out, long long n) {
@@ -80,13 +76,6 @@ int bnnas_clamp_relu_backward(const float* y, const float* dy, float cap, float*
     if (n < 0) return kInvalid;
     if (n == 0) return 0;
     clamp_relu_backward_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(y, dy, cap, dx, n);
-    return last_error();
-}
-
-int bnnas_scale_in_place(float* x, float s, long long n, void* stream) {
-    if (n < 0) return kInvalid;
-    if (n == 0) return 0;
-    scale_kernel<<<grid_for(n), kThreads, 0, as_stream(stream)>>>(x, s, n);
     return last_error();
 }
 

@@ -1,5 +1,5 @@
-// optim.cu: the optimizer's kernels: the sum of squares of a tensor (for gradient-norm
-// clipping), the SGD step on one tensor, and the fused SGD step over many tensors in one launch.
+// optim.cu: the optimizer's kernels: the SGD step on one tensor, and the fused SGD step over many
+// tensors in one launch.
 //
 // The SGD update uses the CPU backend's fused multiply-adds in the same places, so parameters
 // and momentum buffers match it bit for bit.
@@ -8,53 +8,6 @@
 using namespace bnnas;
 
 namespace {
-
-// Each block of the sum of squares covers at least this many elements.
-constexpr long long kMinPerPart = 16LL * kThreads;
-
-struct SquaresSplit {
-    int parts;
-    long long perPart;
-
-    static SquaresSplit of(long long n) {
-        SquaresSplit s;
-        s.parts = reduction_parts(n, 1, kMinPerPart);
-        s.perPart = (n + s.parts - 1) / s.parts;
-        return s;
-    }
-};
-
-// part[blockIdx.x] = sum of x[i]^2 over the block's contiguous range: float partials of kFlush
-// terms per thread, added in double, then a fixed tree over the block.
-__global__ void squares_partial_kernel(const float* x, long long n, long long perPart, double* part) {
-    __shared__ double s[kThreads];
-    long long from = static_cast<long long>(blockIdx.x) * perPart;
-    long long to = n - from > perPart ? from + perPart : n;
-    float f = 0.f;
-    double d = 0.0;
-    int count = 0;
-    for (long long i = from + threadIdx.x; i < to; i += kThreads) {
-        float v = x[i];
-        f = fmaf(v, v, f);
-        if (++count == kFlush) {
-            d += f;
-            f = 0.f;
-            count = 0;
-        }
-    }
-    s[threadIdx.x] = d + f;
-    block_tree_sum(s);
-    if (threadIdx.x == 0) part[blockIdx.x] = s[0];
-}
-
-__global__ void squares_finish_kernel(const double* part, int parts, double* out) {
-    __shared__ double s[kThreads];
-    double acc = 0.0;
-    for (int i = threadIdx.x; i < parts; i += kThreads) acc += part[i];
-    s[threadIdx.x] = acc;
-    block_tree_sum(s);
-    if (threadIdx.x == 0) *out = s[0];
-}
 
 // One element of the SGD step (PyTorch's formula, CpuBackend.sgdStep's rounding).
 __device__ __forceinline__ void sgd_element(float* p, const float* g, float* m, long long i, bool first, float lr,
@@ -92,23 +45,6 @@ __global__ void sgd_flat_kernel(float* const* params, const float* const* grads,
 }  // namespace
 
 extern "C" {
-
-long long bnnas_sum_of_squares_work_bytes(long long n) {
-    if (n < 0) return 0;
-    return static_cast<long long>(SquaresSplit::of(n).parts) * static_cast<long long>(sizeof(double));
-}
-
-int bnnas_sum_of_squares(const float* x, long long n, double* out, void* work, void* stream) {
-    if (n < 0) return kInvalid;
-    SquaresSplit s = SquaresSplit::of(n);
-    cudaStream_t st = as_stream(stream);
-    double* part = static_cast<double*>(work);
-    squares_partial_kernel<<<s.parts, kThreads, 0, st>>>(x, n, s.perPart, part);
-    int err = last_error();
-    if (err != 0) return err;
-    squares_finish_kernel<<<1, kThreads, 0, st>>>(part, s.parts, out);
-    return last_error();
-}
 
 int bnnas_sgd_step(float* param, const float* grad, float* buf, long long n, int first_step, float lr,
                    float momentum, float weight_decay, int nesterov, void* stream) {

@@ -36,9 +36,9 @@ import org.bytedeco.javacpp.Pointer;
  * Kernels are launched asynchronously, and data from the host (a batch's images and labels, the
  * address tables of the multi-tensor kernels) goes up without waiting ({@link Uploads}); the
  * host waits only when it reads a tensor (Tensor.toArray, item: the loss when someone asks for
- * it), a sum of squares or the BN indicator table. So a training step queues its work and
- * returns. Per-call scratch (cuDNN workspaces, reduction partials) comes from one growing
- * buffer, so a steady step allocates nothing.
+ * it) or the BN indicator table. So a training step queues its work and returns. Per-call
+ * scratch (cuDNN workspaces, reduction partials) comes from one growing buffer, so a steady step
+ * allocates nothing.
  */
 public final class CudaBackend implements Backend {
     private static final Pointer STREAM = null; // the default stream: one stream for every launch
@@ -53,7 +53,6 @@ public final class CudaBackend implements Backend {
     /** Where uploaded labels and address tables go: one buffer each serves every call (see uploadLabels). */
     private final Scratch labels = new Scratch(), tables = new Scratch();
     private final FloatPointer one = new FloatPointer(1f), zero = new FloatPointer(0f);
-    private Tensor sumOut;
 
     /** @param tf32 whether convolutions may use TF32 tensor cores (PyTorch's default); off for comparisons with the CPU. */
     public CudaBackend(boolean tf32) {
@@ -321,23 +320,7 @@ public final class CudaBackend implements Backend {
         return device;
     }
 
-    /** A small tensor owned by this backend, outside any memory scope. */
-    private static Tensor detached(int size) {
-        return org.bnnas.engine.tensor.MemoryScope.detach(Tensor.empty(size));
-    }
-
     // ---- reductions and updates --------------------------------------------------------------
-
-    @Override
-    public double sumOfSquares(Tensor x) {
-        if (sumOut == null) sumOut = detached(2); // one double
-        long work = scratch.ensure(KernelLib.bnnas_sum_of_squares_work_bytes(x.size()));
-        Check.kernel(KernelLib.bnnas_sum_of_squares(ptr(x), x.size(), ptr(sumOut), ptr(work), STREAM), "sum_of_squares");
-        try (DoublePointer host = new DoublePointer(1)) {
-            memory.toHost(sumOut.address(), host, 8, "the sum of squares");
-            return host.get(0);
-        }
-    }
 
     /** One launch for the whole list; one copy back. */
     @Override
@@ -365,12 +348,6 @@ public final class CudaBackend implements Backend {
         long device = tables.ensure(8L * table.length);
         uploads.longs(table, device);
         return device;
-    }
-
-    @Override
-    public void scaleInPlace(Tensor x, float s) {
-        Check.kernel(KernelLib.bnnas_scale_in_place(ptr(x), s, x.size(), STREAM), "scale_in_place");
-        x.bumpVersion();
     }
 
     @Override

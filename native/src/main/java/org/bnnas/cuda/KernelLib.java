@@ -35,8 +35,6 @@ public final class KernelLib {
     public static native int bnnas_clamp_relu_backward(@Cast("const float*") Pointer y, @Cast("const float*") Pointer dy, float cap,
                                                        @Cast("float*") Pointer dx, long n, Pointer stream);
 
-    public static native int bnnas_scale_in_place(@Cast("float*") Pointer x, float s, long n, Pointer stream);
-
     public static native int bnnas_scale_by(@Cast("const float*") Pointer x, @Cast("const float*") Pointer s, @Cast("float*") Pointer out, long n,
                                             Pointer stream);
 
@@ -110,10 +108,6 @@ public final class KernelLib {
                                                  @Cast("float*") Pointer count, Pointer stream);
 
     // ---- reductions and updates ----
-    public static native long bnnas_sum_of_squares_work_bytes(long n);
-
-    public static native int bnnas_sum_of_squares(@Cast("const float*") Pointer x, long n, @Cast("double*") Pointer out, Pointer work, Pointer stream);
-
     public static native int bnnas_sgd_step(@Cast("float*") Pointer param, @Cast("const float*") Pointer grad, @Cast("float*") Pointer buf, long n,
                                             int firstStep, float lr, float momentum, float weightDecay, int nesterov, Pointer stream);
 

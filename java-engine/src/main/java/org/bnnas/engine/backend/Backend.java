@@ -165,12 +165,6 @@ public interface Backend {
         return out;
     }
 
-    /** Sum of squares of all elements, in double, in a fixed order. */
-    double sumOfSquares(Tensor x);
-
-    /** x *= s. */
-    void scaleInPlace(Tensor x, float s);
-
     /** x = clamp(x, -limit, limit). */
     void clampInPlace(Tensor x, float limit);
 

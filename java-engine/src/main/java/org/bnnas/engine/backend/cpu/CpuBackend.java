@@ -345,40 +345,6 @@ public final class CpuBackend implements Backend {
     // ---- reductions and updates ----------------------------------------------------------------
 
     @Override
-    public double sumOfSquares(Tensor x) {
-        ByteBuffer b = x.buffer();
-        int n = x.size();
-        int items = (n + CHUNK - 1) / CHUNK;
-        double[] partial = new double[items];
-        Parallel.forEach(items, it -> {
-            int from = it * CHUNK, to = Math.min(n, from + CHUNK);
-            FloatVector acc = FloatVector.zero(F);
-            int i = from;
-            for (; i + L <= to; i += L) {
-                FloatVector v = Vec.load(b, i);
-                acc = v.fma(v, acc);
-            }
-            double s = acc.reduceLanes(jdk.incubator.vector.VectorOperators.ADD);
-            for (; i < to; i++) s += (double) b.getFloat(4 * i) * b.getFloat(4 * i);
-            partial[it] = s;
-        });
-        double s = 0;
-        for (double p : partial) s += p;
-        return s;
-    }
-
-    @Override
-    public void scaleInPlace(Tensor x, float s) {
-        ByteBuffer b = x.buffer();
-        chunks(x.size(), L, (from, to) -> {
-            int i = from;
-            for (; i + L <= to; i += L) Vec.store(Vec.load(b, i).mul(s), b, i);
-            for (; i < to; i++) b.putFloat(4 * i, b.getFloat(4 * i) * s);
-        });
-        x.bumpVersion();
-    }
-
-    @Override
     public void clampInPlace(Tensor x, float limit) {
         ByteBuffer b = x.buffer();
         chunks(x.size(), L, (from, to) -> {
