@@ -1,5 +1,5 @@
 // LrSchedule: learning-rate schedules as factors of each group's initial learning rate: linear
-// decay (the BN-NAS paper's), cosine, step decay, and a linear warm-up in front of any of them.
+// decay (the BN-NAS paper's) and cosine.
 package org.bnnas.engine.optim;
 
 /**
@@ -20,24 +20,6 @@ public interface LrSchedule {
     /** Sets each group's learning rate to its initial learning rate times {@code factor(step)}. */
     default void apply(SGD sgd, long step) {
         sgd.setLrFactor(factor(step));
-    }
-
-    /**
-     * This schedule with a linear warm-up in front: the factor rises from {@code startFactor} at
-     * step 0 to 1 at step {@code warmupSteps}; from there on this schedule runs, shifted so that
-     * its own step 0 falls on step {@code warmupSteps} (like PyTorch's SequentialLR). A run of
-     * T steps in all should therefore give this schedule T - warmupSteps steps.
-     */
-    default LrSchedule withWarmup(long warmupSteps, double startFactor) {
-        return warmup(warmupSteps, startFactor, this);
-    }
-
-    /** The factor 1 at every step. */
-    static LrSchedule constant() {
-        return step -> {
-            checkStep(step);
-            return 1.0;
-        };
     }
 
     /**
@@ -62,31 +44,6 @@ public interface LrSchedule {
             checkStep(step);
             double t = Math.min(step, totalSteps) / (double) totalSteps;
             return minFactor + (1.0 - minFactor) * 0.5 * (1.0 + Math.cos(Math.PI * t));
-        };
-    }
-
-    /** Multiplies by {@code gamma} every {@code stepSize} steps: gamma^floor(step / stepSize) (StepLR). */
-    static LrSchedule stepDecay(long stepSize, double gamma) {
-        checkPositive("stepSize", stepSize);
-        checkFactor("gamma", gamma);
-        return step -> {
-            checkStep(step);
-            return Math.pow(gamma, step / stepSize);
-        };
-    }
-
-    /**
-     * Linear warm-up from {@code startFactor} to 1 over {@code warmupSteps}, then {@code after}
-     * shifted by warmupSteps (see {@link #withWarmup}). With warmupSteps 0 it is {@code after}.
-     */
-    static LrSchedule warmup(long warmupSteps, double startFactor, LrSchedule after) {
-        if (warmupSteps < 0) throw new IllegalArgumentException("LrSchedule: warmupSteps must be >= 0, got " + warmupSteps);
-        checkFactor("startFactor", startFactor);
-        java.util.Objects.requireNonNull(after, "after");
-        return step -> {
-            checkStep(step);
-            if (step >= warmupSteps) return after.factor(step - warmupSteps);
-            return startFactor + (1.0 - startFactor) * step / (double) warmupSteps;
         };
     }
 
