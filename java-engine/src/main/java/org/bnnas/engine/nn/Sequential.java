@@ -27,7 +27,7 @@ public final class Sequential extends Module {
     }
 
     /**
-     * Runs the layers in order. A BatchNorm2d followed by a ReLU or ReLU6 runs as one fused op
+     * Runs the layers in order. A BatchNorm2d followed by a ReLU6 runs as one fused op
      * (the same result, a third less memory traffic); the modules and their names stay as they are.
      */
     @Override
@@ -35,8 +35,8 @@ public final class Sequential extends Module {
         for (int i = 0; i < layers.size(); i++) {
             Module m = layers.get(i);
             Module next = i + 1 < layers.size() ? layers.get(i + 1) : null;
-            if (m instanceof BatchNorm2d bn && (next instanceof ReLU6 || next instanceof ReLU)) {
-                x = bn.forward(x, next instanceof ReLU6 ? 6f : Float.POSITIVE_INFINITY);
+            if (m instanceof BatchNorm2d bn && next instanceof ReLU6) {
+                x = bn.forward(x, 6f);
                 i++;
             } else {
                 x = m.forward(x);

@@ -62,22 +62,15 @@ public final class Ops {
         return out;
     }
 
-    public static Tensor relu(Tensor x) {
-        return clampRelu("relu", x, Float.POSITIVE_INFINITY);
-    }
-
+    /** min(max(x, 0), 6). */
     public static Tensor relu6(Tensor x) {
-        return clampRelu("relu6", x, 6f);
-    }
-
-    private static Tensor clampRelu(String name, Tensor x, float cap) {
         Tensor y = Tensor.empty(x.shape());
-        be().clampRelu(x, cap, y);
+        be().clampRelu(x, 6f, y);
         if (recording(x)) {
-            y.setGradFn(new Node(name, x) {
+            y.setGradFn(new Node("relu6", x) {
                 @Override protected void backward(Tensor g) {
                     Tensor dx = Tensor.empty(g.shape());
-                    be().clampReluBackward(y, g, cap, dx);
+                    be().clampReluBackward(y, g, 6f, dx);
                     Autograd.accumulate(inputs[0], dx);
                 }
             });
