@@ -27,8 +27,4 @@ public final class Init {
         for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
         t.copyFrom(v);
     }
-
-    public static void constant(Tensor t, float value) {
-        t.fill(value);
-    }
 }

@@ -9,7 +9,7 @@ import java.util.List;
 /**
  * A region of deterministic native-memory ownership. Every tensor created on this thread while a
  * scope is open belongs to the innermost scope and is closed with it, unless it was closed earlier
- * or handed on with {@link #keep(Tensor)}. Tensors created outside any scope belong to their
+ * or taken out with {@link #detach(Tensor)}. Tensors created outside any scope belong to their
  * creator (parameters, optimizer state), who closes them.
  * <pre>
  * try (MemoryScope step = MemoryScope.open()) {
@@ -40,25 +40,6 @@ public final class MemoryScope implements AutoCloseable {
         owned.add(t);
     }
 
-    /**
-     * Takes {@code t} out of this scope: it moves to the enclosing scope, or, when there is none,
-     * to the caller, who must close it. Returns {@code t}.
-     */
-    public Tensor keep(Tensor t) {
-        if (t.owner == this) {
-            ArrayDeque<MemoryScope> stack = STACK.get();
-            MemoryScope outer = null;
-            boolean seen = false;
-            for (MemoryScope s : stack) { // innermost first
-                if (seen) { outer = s; break; }
-                if (s == this) seen = true;
-            }
-            if (outer != null) outer.adopt(t);
-            t.owner = outer;
-        }
-        return t;
-    }
-
     /** Removes {@code t} from whatever scope owns it: the caller now owns it. */
     public static Tensor detach(Tensor t) {
         t.owner = null; // the scope skips tensors it no longer owns when it closes
@@ -73,7 +54,7 @@ public final class MemoryScope implements AutoCloseable {
         if (stack.peek() != this) throw new IllegalStateException("MemoryScope: closed out of order");
         stack.pop();
         for (Tensor t : owned) {
-            if (t.owner != this) continue; // kept or detached since
+            if (t.owner != this) continue; // detached since
             t.owner = null;
             t.close();
         }
