@@ -353,15 +353,12 @@ public final class CudaBackend implements Backend {
     @Override
     public void clampInPlace(Tensor x, float limit) {
         Check.kernel(KernelLib.bnnas_clamp_in_place(ptr(x), limit, x.size(), STREAM), "clamp_in_place");
-        x.bumpVersion();
     }
 
     @Override
     public void sgdStep(Tensor param, Tensor grad, Tensor buf, boolean firstStep, float lr, float momentum, float weightDecay, boolean nesterov) {
         Check.kernel(KernelLib.bnnas_sgd_step(ptr(param), ptr(grad), ptr(buf), param.size(), firstStep ? 1 : 0, lr, momentum, weightDecay,
                 nesterov ? 1 : 0, STREAM), "sgd_step");
-        param.bumpVersion();
-        if (buf != null) buf.bumpVersion();
     }
 
     /** All tensors in one launch: their addresses and sizes go to the GPU in one asynchronous copy. */
@@ -381,7 +378,5 @@ public final class CudaBackend implements Backend {
         long device = uploadTable(table);
         Check.kernel(KernelLib.bnnas_sgd_step_flat(ptr(device), ptr(device + 8L * n), bufs == null ? null : ptr(device + 16L * n),
                 ptr(device + 24L * n), n, maxSize, 0, lr, momentum, weightDecay, nesterov ? 1 : 0, STREAM), "sgd_step_flat");
-        for (Tensor p : params) p.bumpVersion();
-        if (bufs != null) for (Tensor b : bufs) b.bumpVersion();
     }
 }

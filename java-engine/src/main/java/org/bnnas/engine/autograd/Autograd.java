@@ -28,11 +28,24 @@ public final class Autograd {
     /**
      * Vector-Jacobian product: back-propagates {@code seed} (the gradient of some scalar with
      * respect to root, same shape as root; ownership passes to this call) through the graph.
+     *
+     * @throws IllegalStateException when a tensor some node's backward reads was modified in place
+     *     after the forward (see {@link Node#saves}); then no node has run
      */
     public static void backward(Tensor root, Tensor seed) {
         if (!root.requiresGrad()) throw new IllegalArgumentException("backward: the root does not require grad (nothing to train?)");
         if (!seed.shape().equals(root.shape())) throw new IllegalArgumentException("backward: seed " + seed.shape() + " for root " + root.shape());
         List<Tensor> order = topologicalOrder(root);
+        // Every node is checked before any runs, so that a refused backward changes no gradient.
+        for (Tensor t : order) {
+            if (t.gradFn() == null) continue;
+            try {
+                t.gradFn().checkSaved();
+            } catch (IllegalStateException e) {
+                seed.close();
+                throw e;
+            }
+        }
         accumulate(root, seed);
         for (Tensor t : order) { // outputs before the inputs they were computed from
             Node node = t.gradFn();

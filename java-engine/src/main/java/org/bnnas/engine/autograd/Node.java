@@ -1,6 +1,9 @@
-// Node: one recorded op in the autograd graph; its backward sits beside the forward in ops/.
+// Node: one recorded op in the autograd graph, and the tensors its backward reads with their
+// versions at the forward; its backward sits beside the forward in ops/.
 package org.bnnas.engine.autograd;
 
+import java.util.ArrayList;
+import java.util.List;
 import org.bnnas.engine.tensor.Tensor;
 
 /**
@@ -8,14 +11,49 @@ import org.bnnas.engine.tensor.Tensor;
  * with respect to; an input that does not require grad gets none, and the op is expected to skip
  * the work for it entirely (no weight gradient for a frozen weight, no input gradient below the
  * first trainable parameter).
+ *
+ * <p>The tensors the backward reads are declared with {@link #saves} when the node is recorded,
+ * which notes their versions; {@link Autograd#backward} refuses to run a node whose saved tensor
+ * was modified in place since (PyTorch's rule), as its gradients would be computed from values the
+ * forward never used. What an op keeps privately (dropout's mask, the loss's gradient, batch
+ * norm's statistics) nobody else can modify and is not declared.
  */
 public abstract class Node {
     protected final String name;
     protected final Tensor[] inputs;
+    private final List<Saved> saved = new ArrayList<>(2);
+
+    /** A tensor the backward reads, its role for messages, and its version at the forward. */
+    private record Saved(String role, Tensor tensor, long version) {}
 
     protected Node(String name, Tensor... inputs) {
         this.name = name;
         this.inputs = inputs;
+    }
+
+    /**
+     * Declares that the backward reads {@code t} ({@code role} names it in messages: "input",
+     * "weight", ...) and notes its version now, at the forward. Returns this node.
+     */
+    public final Node saves(String role, Tensor t) {
+        saved.add(new Saved(role, t, t.version()));
+        return this;
+    }
+
+    /**
+     * Throws IllegalStateException, naming this op, the saved tensor (its position among the saved
+     * ones, role and shape) and both versions, when a saved tensor was modified in place since the
+     * forward.
+     */
+    void checkSaved() {
+        for (int i = 0; i < saved.size(); i++) {
+            Saved s = saved.get(i);
+            long now = s.tensor().version();
+            if (now != s.version()) {
+                throw new IllegalStateException("backward of " + name + ": its saved tensor " + i + " (" + s.role() + ", shape "
+                        + s.tensor().shape() + ") was modified in place after the forward (version " + s.version() + ", now " + now + ")");
+            }
+        }
     }
 
     /** Input {@code i}, as recorded. */

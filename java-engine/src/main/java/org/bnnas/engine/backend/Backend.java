@@ -10,6 +10,10 @@ import org.bnnas.engine.tensor.Tensor;
  * The device kernels behind the ops. Outputs are passed in, allocated by the caller with the
  * right shape, and every kernel writes all of its output. 4-D tensors are (N, C, H, W) stored
  * channels-last (see {@link Tensor}). Shapes are checked by the ops in {@code ops/}, not here.
+ *
+ * <p>Kernels only write memory; they leave {@link Tensor#version} alone. A caller that asks for an
+ * in-place change (addInPlace, clampInPlace, the running statistics of batchNorm, sgdStep,
+ * sgdStepAll) bumps the version of what changed, so that every backend is checked alike.
  */
 public interface Backend {
     String name();

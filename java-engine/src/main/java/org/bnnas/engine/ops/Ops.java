@@ -50,7 +50,7 @@ public final class Ops {
         Tensor out = Tensor.empty(a.shape());
         be().add(a, b, out);
         if (recording(a, b)) {
-            out.setGradFn(new Node("add", a, b) {
+            out.setGradFn(new Node("add", a, b) { // reads no tensor of the forward: saves nothing
                 @Override protected void backward(Tensor g) {
                     // one side gets a copy, the other the gradient itself
                     if (needs(0) && needs(1)) Autograd.accumulate(inputs[1], g.copy());
@@ -73,7 +73,7 @@ public final class Ops {
                     be().clampReluBackward(y, g, 6f, dx);
                     Autograd.accumulate(inputs[0], dx);
                 }
-            });
+            }.saves("output", y));
         }
         return y;
     }
@@ -115,7 +115,7 @@ public final class Ops {
                         Autograd.accumulate(inputs[0], dx);
                     }
                 }
-            });
+            }.saves("input", x).saves("weight", w));
         }
         return y;
     }
@@ -174,7 +174,7 @@ public final class Ops {
                 @Override protected void backward(Tensor g) {
                     batchNormBackward(this, x, g, cap, st);
                 }
-            });
+            }.saves("input", x).saves("weight", gamma)); // gamma: cuDNN's backward reads it, not st's scale
         }
         return y;
     }
@@ -214,7 +214,7 @@ public final class Ops {
                         }
                     }
                 }
-            });
+            }.saves("input", x).saves("weight", gamma).saves("depthwise weight", w));
         }
         return y;
     }
@@ -265,7 +265,7 @@ public final class Ops {
         be().globalAvgPool(x, y);
         if (recording(x)) {
             Shape xs = x.shape();
-            y.setGradFn(new Node("globalAvgPool", x) {
+            y.setGradFn(new Node("globalAvgPool", x) { // reads only x's shape: saves nothing
                 @Override protected void backward(Tensor g) {
                     Tensor dx = Tensor.empty(xs);
                     be().globalAvgPoolBackward(g, dx);
@@ -298,7 +298,7 @@ public final class Ops {
                     if (dw != null) Autograd.accumulate(inputs[1], dw);
                     if (db != null) Autograd.accumulate(inputs[2], db);
                 }
-            });
+            }.saves("input", x).saves("weight", w));
         }
         return y;
     }
@@ -315,7 +315,7 @@ public final class Ops {
         Tensor y = Tensor.empty(x.shape());
         be().mul(x, mask, y);
         if (recording(x)) {
-            y.setGradFn(new Node("dropout", x) {
+            y.setGradFn(new Node("dropout", x) { // reads only its own mask, which nobody else can modify
                 @Override protected void backward(Tensor g) {
                     Tensor dx = Tensor.empty(g.shape());
                     be().mul(g, mask, dx);
@@ -341,7 +341,7 @@ public final class Ops {
         Tensor loss = Tensor.empty(Shape.of());
         be().crossEntropy(logits, labels, smoothing, loss, grad);
         if (rec) {
-            loss.setGradFn(new Node("crossEntropy", logits) {
+            loss.setGradFn(new Node("crossEntropy", logits) { // reads only its own gradient, which nobody else can modify
                 @Override protected void backward(Tensor g) {
                     Tensor d = Tensor.empty(grad.shape());
                     be().scaleBy(grad, g, d); // g stays on the device: the host does not wait for the loss

@@ -19,7 +19,10 @@ public final class GradClip {
         if (!(limit >= 0)) throw new IllegalArgumentException("clipByValue: limit must be >= 0, got " + limit);
         for (Parameter p : params) {
             Tensor g = p.grad();
-            if (g != null) Backends.current().clampInPlace(g, limit);
+            if (g != null) {
+                Backends.current().clampInPlace(g, limit);
+                g.bumpVersion();
+            }
         }
     }
 }

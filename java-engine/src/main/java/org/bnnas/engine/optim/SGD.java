@@ -101,6 +101,8 @@ public final class SGD implements AutoCloseable {
             }
             if (params.isEmpty()) continue;
             Backends.current().sgdStepAll(params, grads, bufs, (float) group.lr(), momentum, (float) group.weightDecay(), group.nesterov());
+            for (Tensor t : params) t.bumpVersion();
+            if (bufs != null) for (Tensor t : bufs) t.bumpVersion();
         }
     }
 

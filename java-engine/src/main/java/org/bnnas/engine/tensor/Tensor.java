@@ -25,7 +25,10 @@ public final class Tensor implements AutoCloseable {
     private Tensor grad;
     /** The op that produced this tensor, when it is part of a graph that needs gradients. */
     private Node gradFn;
-    /** Incremented by every in-place change, so that caches of derived data can tell they are stale. */
+    /**
+     * Incremented by every in-place change of the contents. Autograd reads it: a node notes the
+     * versions of the tensors its backward reads, and backward refuses to run once one has moved on.
+     */
     private long version;
     MemoryScope owner;
 
@@ -103,7 +106,11 @@ public final class Tensor implements AutoCloseable {
 
     public long version() { return version; }
 
-    /** Marks an in-place modification. */
+    /**
+     * Marks an in-place modification. Tensor's own writes (copyFrom, copyFromStorage, fill) bump
+     * the version themselves; whoever changes a tensor in place otherwise (through a backend
+     * kernel, buffer() or address()) calls this after the write.
+     */
     public void bumpVersion() { version++; }
 
     public boolean requiresGrad() { return requiresGrad; }

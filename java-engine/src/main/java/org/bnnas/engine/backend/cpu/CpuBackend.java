@@ -352,7 +352,6 @@ public final class CpuBackend implements Backend {
             for (; i + L <= to; i += L) Vec.store(Vec.load(b, i).max(-limit).min(limit), b, i);
             for (; i < to; i++) b.putFloat(4 * i, Math.max(-limit, Math.min(limit, b.getFloat(4 * i))));
         });
-        x.bumpVersion();
     }
 
     @Override
@@ -382,7 +381,5 @@ public final class CpuBackend implements Backend {
                 p.putFloat(4 * i, Math.fma(d, -lr, p.getFloat(4 * i)));
             }
         });
-        param.bumpVersion();
-        if (buf != null) buf.bumpVersion();
     }
 }
