@@ -10,6 +10,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.nn.Parameter;
 import org.bnnas.engine.ops.Ops;
@@ -97,7 +98,7 @@ public final class SupernetWorkload implements AutoCloseable {
                 }
             }
             Tensor loss = Ops.crossEntropy(net.forward(input), labels, 0.1f);
-            loss.backward();
+            Autograd.backward(loss);
             sgd.step();
             sgd.zeroGrad();
             return read ? loss.item() : Float.NaN;

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.function.LongFunction;
 import org.bnnas.data.BatchLoader;
 import org.bnnas.data.Dataset;
+import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.nn.Module;
 import org.bnnas.engine.nn.Parameter;
 import org.bnnas.engine.ops.Ops;
@@ -104,7 +105,7 @@ public final class TrainingLoop {
                         beforeStep.run();
                         Tensor logits = net.forward(b.images());
                         Tensor loss = Ops.crossEntropy(logits, b.labels(), s.labelSmoothing());
-                        loss.backward();
+                        Autograd.backward(loss);
                         if (s.clipValue() > 0) GradClip.clipByValue(trainable, s.clipValue());
                         sgd.step();
                         sgd.zeroGrad();

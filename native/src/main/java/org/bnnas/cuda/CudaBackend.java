@@ -41,7 +41,7 @@ import org.bytedeco.javacpp.Pointer;
  * allocates nothing.
  */
 public final class CudaBackend implements Backend {
-    private static final Pointer STREAM = null; // the default stream: one stream for every launch
+    static final Pointer STREAM = null; // the default stream: one stream for every launch
 
     private final Uploads uploads = new Uploads();
     private final DeviceMemory memory = new DeviceMemory(uploads);
@@ -86,16 +86,6 @@ public final class CudaBackend implements Backend {
 
     static Pointer ptr(long address) {
         return new Tensor.AddressPointer(address);
-    }
-
-    @Override
-    public void fill(Tensor x, float value) {
-        Check.kernel(KernelLib.bnnas_fill(ptr(x), value, x.size(), STREAM), "fill");
-    }
-
-    @Override
-    public void copy(Tensor src, Tensor dst, int dstOffset) {
-        Check.kernel(KernelLib.bnnas_copy(ptr(dst.address() + 4L * dstOffset), ptr(src), src.size(), STREAM), "copy");
     }
 
     // ---- elementwise -------------------------------------------------------------------------
@@ -223,7 +213,7 @@ public final class CudaBackend implements Backend {
                     p.perChannel(), ptr(st.gamma()), ptr(beta), ptr(runningMean), ptr(runningVar), st.eps()),
                     "cudnnBatchNormalizationForwardInference " + x.shape());
             batchNormFold(st.gamma(), beta, runningMean, runningVar, st.eps(), st.scale(), st.shift(), st.invStd());
-            copy(runningMean, st.mean(), 0);
+            st.mean().copyFrom(runningMean);
         }
     }
 

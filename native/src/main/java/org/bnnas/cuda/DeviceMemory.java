@@ -78,4 +78,16 @@ final class DeviceMemory implements NativeMemory.Source {
     public void fromHost(float[] src, long address) {
         uploads.floats(src, address);
     }
+
+    /** A kernel on the one stream, so it runs in order with every other launch. */
+    @Override
+    public void fill(long address, long count, float value) {
+        Check.kernel(KernelLib.bnnas_fill(new Tensor.AddressPointer(address), value, count, CudaBackend.STREAM), "fill");
+    }
+
+    /** A kernel on the one stream, so it runs in order with every other launch. */
+    @Override
+    public void copy(long src, long dst, long count) {
+        Check.kernel(KernelLib.bnnas_copy(new Tensor.AddressPointer(dst), new Tensor.AddressPointer(src), count, CudaBackend.STREAM), "copy");
+    }
 }

@@ -99,16 +99,16 @@ class CudaBackendTest {
         int[][] one = shapes(a.dims());
         check("add", ab, one, (be, in, o) -> be.add(in[0], in[1], o[0]));
         check("mul", ab, one, (be, in, o) -> be.mul(in[0], in[1], o[0]));
-        check("addInPlace", ab, one, (be, in, o) -> { be.copy(in[0], o[0], 0); be.addInPlace(o[0], in[1]); });
+        check("addInPlace", ab, one, (be, in, o) -> { o[0].copyFrom(in[0]); be.addInPlace(o[0], in[1]); });
         check("clampRelu 6", ab, one, (be, in, o) -> be.clampRelu(in[0], 6f, o[0]));
         check("clampRelu inf", ab, one, (be, in, o) -> be.clampRelu(in[0], Float.POSITIVE_INFINITY, o[0]));
         check("clampReluBackward", ab, one, (be, in, o) -> be.clampReluBackward(in[0], in[1], 0.5f, o[0]));
-        check("clampInPlace", ab, one, (be, in, o) -> { be.copy(in[0], o[0], 0); be.clampInPlace(o[0], 0.8f); });
-        check("fill", ab, one, (be, in, o) -> be.fill(o[0], 2.5f));
-        check("copy", ab, one, (be, in, o) -> be.copy(in[1], o[0], 0));
+        check("clampInPlace", ab, one, (be, in, o) -> { o[0].copyFrom(in[0]); be.clampInPlace(o[0], 0.8f); });
+        check("fill", ab, one, (be, in, o) -> o[0].fill(2.5f));
+        check("copy", ab, one, (be, in, o) -> o[0].copyFrom(in[1]));
         check("copy into a slot", new In[] {rand(5)}, shapes(dims(12)), (be, in, o) -> {
-            be.fill(o[0], 1f);
-            be.copy(in[0], o[0], 7);
+            o[0].fill(1f);
+            o[0].copyFrom(in[0], 7);
         });
         In factor = rand(1);
         check("scaleBy", new In[] {a, factor}, one, (be, in, o) -> be.scaleBy(in[0], in[1], o[0]));
@@ -170,7 +170,7 @@ class CudaBackendTest {
         check("updateRunningStat", args, shapes(dims(c)), (be, in, o) -> {
             try (Tensor mean = Tensor.empty(c); Tensor var = Tensor.empty(c)) {
                 be.batchNormStats(in[0], mean, var);
-                be.copy(in[2], o[0], 0);
+                o[0].copyFrom(in[2]);
                 be.updateRunningStat(o[0], var, 0.1, 1.01);
             }
         });
@@ -184,18 +184,18 @@ class CudaBackendTest {
         int[][] forwardOuts = shapes(dims(n, c, hw, hw), dims(c), dims(c), dims(c), dims(c), dims(c), dims(c));
         check("batchNorm forward", args, forwardOuts, (be, in, o) -> {
             BatchNormState st = new BatchNormState(in[2], 1e-5f, batchStats, o[1], o[2], o[3], o[4]);
-            be.copy(in[4], o[5], 0);
-            be.copy(in[5], o[6], 0);
+            o[5].copyFrom(in[4]);
+            o[6].copyFrom(in[5]);
             be.batchNorm(in[0], in[3], o[5], o[6], 0.1, cap, st, o[0]);
         });
         for (boolean inputGradient : new boolean[] {true, false}) {
             check("batchNormBackward, dx " + inputGradient, args, shapes(dims(n, c, hw, hw), dims(c), dims(c)), (be, in, o) -> {
                 try (Tensor runMean = Tensor.empty(c); Tensor runVar = Tensor.empty(c); Tensor y = Tensor.empty(n, c, hw, hw)) {
-                    be.copy(in[4], runMean, 0);
-                    be.copy(in[5], runVar, 0);
+                    runMean.copyFrom(in[4]);
+                    runVar.copyFrom(in[5]);
                     BatchNormState st = BatchNormState.allocate(in[2], 1e-5f, batchStats);
                     be.batchNorm(in[0], in[3], runMean, runVar, 0.1, cap, st, y);
-                    if (!inputGradient) be.fill(o[0], 0f); // not computed: both sides leave zeros
+                    if (!inputGradient) o[0].fill(0f); // not computed: both sides leave zeros
                     be.batchNormBackward(in[0], in[1], cap, st, inputGradient ? o[0] : null, o[1], o[2]);
                 }
             });
@@ -246,14 +246,14 @@ class CudaBackendTest {
         for (boolean first : new boolean[] {true, false}) {
             for (boolean nesterov : new boolean[] {false, true}) {
                 check("sgdStep first " + first + " nesterov " + nesterov, sgd, shapes(dims(4099), dims(4099)), (be, in, o) -> {
-                    be.copy(in[0], o[0], 0);
-                    be.copy(in[2], o[1], 0);
+                    o[0].copyFrom(in[0]);
+                    o[1].copyFrom(in[2]);
                     be.sgdStep(o[0], in[1], o[1], first, 0.05f, 0.9f, 4e-5f, nesterov);
                 });
             }
         }
         check("sgdStep without momentum", sgd, shapes(dims(4099)), (be, in, o) -> {
-            be.copy(in[0], o[0], 0);
+            o[0].copyFrom(in[0]);
             be.sgdStep(o[0], in[1], null, false, 0.05f, 0f, 0f, false);
         });
     }
@@ -275,8 +275,8 @@ class CudaBackendTest {
         check("sgdStepAll", args, outs, (be, in, o) -> {
             List<Tensor> params = new ArrayList<>(), grads = new ArrayList<>(), bufs = new ArrayList<>();
             for (int i = 0; i < k; i++) {
-                be.copy(in[i], o[i], 0);
-                be.copy(in[2 * k + i], o[k + i], 0);
+                o[i].copyFrom(in[i]);
+                o[k + i].copyFrom(in[2 * k + i]);
                 params.add(o[i]);
                 grads.add(in[k + i]);
                 bufs.add(o[k + i]);
@@ -286,7 +286,7 @@ class CudaBackendTest {
         double[][] means = new double[2][];
         check("meanAbsolute", args, shapes(dims(1)), (be, in, o) -> {
             means[be == CPU ? 0 : 1] = be.meanAbsolute(List.of(in).subList(0, k));
-            be.fill(o[0], 0f); // the result is the returned array; the output tensor is unused
+            o[0].fill(0f); // the result is the returned array; the output tensor is unused
         });
         for (int i = 0; i < k; i++) assertEquals(means[0][i], means[1][i], 1e-12 * means[0][i], "mean |x| of tensor " + i);
     }

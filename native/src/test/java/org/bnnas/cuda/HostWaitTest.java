@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Conv2d;
@@ -81,7 +82,7 @@ class HostWaitTest {
                         Tensor x = Tensor.fromArray(images, 32, 3, 16, 16); // a new batch, as from the loader
                         Tensor logits = net.forward(x);
                         Tensor l = Ops.crossEntropy(logits, labels, 0.1f);
-                        l.backward();
+                        Autograd.backward(l);
                         GradClip.clipByValue(trainable, 5f);
                         sgd.step();
                         sgd.zeroGrad();

@@ -3,11 +3,13 @@ package org.bnnas.engine.autograd;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Set;
 import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.tensor.MemoryScope;
+import org.bnnas.engine.tensor.Node;
 import org.bnnas.engine.tensor.Tensor;
 
 /**
@@ -75,7 +77,7 @@ public final class Autograd {
     /** Tensors with a grad function reachable from root, each after every tensor that uses it. */
     private static List<Tensor> topologicalOrder(Tensor root) {
         List<Tensor> post = new ArrayList<>();
-        Set<Tensor> visited = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+        Set<Tensor> visited = Collections.newSetFromMap(new IdentityHashMap<>());
         ArrayDeque<Object[]> stack = new ArrayDeque<>(); // {tensor, next input index}
         stack.push(new Object[] {root, 0});
         visited.add(root);
@@ -84,17 +86,16 @@ public final class Autograd {
             Tensor t = (Tensor) top[0];
             Node n = t.gradFn();
             int i = (Integer) top[1];
-            Tensor[] in = n == null ? new Tensor[0] : n.inputs();
-            if (i < in.length) {
+            if (n != null && i < n.inputCount()) {
                 top[1] = i + 1;
-                Tensor child = in[i];
+                Tensor child = n.input(i);
                 if (child != null && child.gradFn() != null && visited.add(child)) stack.push(new Object[] {child, 0});
             } else {
                 stack.pop();
                 post.add(t);
             }
         }
-        java.util.Collections.reverse(post);
+        Collections.reverse(post);
         return post;
     }
 

@@ -19,16 +19,10 @@ public interface Backend {
     String name();
 
     // ---- memory ----
-    /** Where tensors take their memory from while this backend is in use. */
+    /** Where tensors take their memory from while this backend is in use (it also fills and copies them). */
     default NativeMemory.Source memory() {
         return NativeMemory.HOST;
     }
-
-    /** x = value everywhere. */
-    void fill(Tensor x, float value);
-
-    /** dst[dstOffset + i] = src[i] for every element of src, in storage order (dst may be larger than src). */
-    void copy(Tensor src, Tensor dst, int dstOffset);
 
     // ---- elementwise ----
     /** out = a + b. */
@@ -111,7 +105,7 @@ public interface Backend {
             }
         } else {
             batchNormFold(st.gamma(), beta, runningMean, runningVar, st.eps(), st.scale(), st.shift(), st.invStd());
-            copy(runningMean, st.mean(), 0);
+            st.mean().copyFrom(runningMean);
         }
         if (y != null) channelAffine(x, st.scale(), st.shift(), cap, y);
     }

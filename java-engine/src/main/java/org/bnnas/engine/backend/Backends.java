@@ -1,26 +1,34 @@
-// Backends: finds the device backends at run time (ServiceLoader); the CPU backend is always there.
+// Backends: finds the backends at run time (ServiceLoader): the CPU one, always there, and any
+// device backend another module offers.
 package org.bnnas.engine.backend;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
-import org.bnnas.engine.backend.cpu.CpuBackend;
 import org.bnnas.engine.tensor.NativeMemory;
 
-/** The registry of backends: the built-in CPU one, and any provider found on the class path. */
+/** The registry of backends: the CPU one (backend/cpu, the fallback) and any device provider found on the class path. */
 public final class Backends {
-    private static final CpuBackend CPU = new CpuBackend();
+    private static final String CPU_NAME = "cpu";
+    private static final Backend CPU = cpuProvider().create();
 
     private Backends() {}
 
-    public static CpuBackend cpu() {
+    private static BackendProvider cpuProvider() {
+        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) if (p.name().equals(CPU_NAME)) return p;
+        throw new IllegalStateException("no CPU backend on the class path: java-engine's META-INF/services/" + BackendProvider.class.getName()
+                + " is missing (a jar built without service files?)");
+    }
+
+    /** The CPU backend, the reference every other backend is checked against. */
+    public static Backend cpu() {
         return CPU;
     }
 
-    /** Backends supplied by other modules (the CUDA backend in native/), in class-path order. */
+    /** Backends supplied by other modules (the CUDA backend in native/), in class-path order; the CPU's is not among them. */
     public static List<BackendProvider> providers() {
         List<BackendProvider> out = new ArrayList<>();
-        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) out.add(p);
+        for (BackendProvider p : ServiceLoader.load(BackendProvider.class)) if (!p.name().equals(CPU_NAME)) out.add(p);
         return out;
     }
 
@@ -44,7 +52,7 @@ public final class Backends {
      * An explicitly named device that cannot run here is an IllegalArgumentException with the reason.
      */
     public static String select(String device) {
-        if (device.equals("cpu")) {
+        if (device.equals(CPU_NAME)) {
             use(CPU);
             return null;
         }

@@ -4,7 +4,7 @@ package org.bnnas.engine.ops;
 
 import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.autograd.GradMode;
-import org.bnnas.engine.autograd.Node;
+import org.bnnas.engine.tensor.Node;
 import org.bnnas.engine.backend.Backend;
 import org.bnnas.engine.backend.BatchNormState;
 import org.bnnas.engine.backend.Backends;
@@ -51,7 +51,7 @@ public final class Ops {
         be().add(a, b, out);
         if (recording(a, b)) {
             out.setGradFn(new Node("add", a, b) { // reads no tensor of the forward: saves nothing
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     // one side gets a copy, the other the gradient itself
                     if (needs(0) && needs(1)) Autograd.accumulate(inputs[1], g.copy());
                     else if (needs(1)) Autograd.passOn(inputs[1], g);
@@ -68,7 +68,7 @@ public final class Ops {
         be().clampRelu(x, 6f, y);
         if (recording(x)) {
             y.setGradFn(new Node("relu6", x) {
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     Tensor dx = Tensor.empty(g.shape());
                     be().clampReluBackward(y, g, 6f, dx);
                     Autograd.accumulate(inputs[0], dx);
@@ -103,7 +103,7 @@ public final class Ops {
         be().conv2d(x, w, y, spec);
         if (recording(x, w)) {
             y.setGradFn(new Node("conv2d", x, w) {
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     if (needs(1)) {
                         Tensor dw = Tensor.empty(w.shape());
                         be().conv2dBackwardWeight(g, x, dw, spec);
@@ -171,7 +171,7 @@ public final class Ops {
         BatchNormState st = normalise("batchNorm2d", x, gamma, beta, runningMean, runningVar, training, momentum, numBatchesTracked, eps, cap, y);
         if (recording(x, gamma, beta)) {
             y.setGradFn(new Node("batchNorm2d", x, gamma, beta) {
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     batchNormBackward(this, x, g, cap, st);
                 }
             }.saves("input", x).saves("weight", gamma)); // gamma: cuDNN's backward reads it, not st's scale
@@ -201,7 +201,7 @@ public final class Ops {
         be().depthwiseAffine(x, st.scale(), st.shift(), cap, w, spec, null, null, 0f, y);
         if (recording(x, gamma, beta, w)) {
             y.setGradFn(new Node("batchNormDepthwise", x, gamma, beta, w) {
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     if (needs(3)) {
                         Tensor dw = Tensor.empty(w.shape());
                         be().depthwiseAffineBackwardWeight(g, x, st.scale(), st.shift(), cap, dw, spec);
@@ -266,7 +266,7 @@ public final class Ops {
         if (recording(x)) {
             Shape xs = x.shape();
             y.setGradFn(new Node("globalAvgPool", x) { // reads only x's shape: saves nothing
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     Tensor dx = Tensor.empty(xs);
                     be().globalAvgPoolBackward(g, dx);
                     Autograd.accumulate(inputs[0], dx);
@@ -286,7 +286,7 @@ public final class Ops {
         be().linear(x, w, b, y);
         if (recording(x, w, b)) {
             y.setGradFn(new Node("linear", x, w, b) {
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     if (needs(0)) {
                         Tensor dx = Tensor.empty(x.shape());
                         be().linearBackwardData(g, w, dx);
@@ -316,7 +316,7 @@ public final class Ops {
         be().mul(x, mask, y);
         if (recording(x)) {
             y.setGradFn(new Node("dropout", x) { // reads only its own mask, which nobody else can modify
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     Tensor dx = Tensor.empty(g.shape());
                     be().mul(g, mask, dx);
                     Autograd.accumulate(inputs[0], dx);
@@ -342,7 +342,7 @@ public final class Ops {
         be().crossEntropy(logits, labels, smoothing, loss, grad);
         if (rec) {
             loss.setGradFn(new Node("crossEntropy", logits) { // reads only its own gradient, which nobody else can modify
-                @Override protected void backward(Tensor g) {
+                @Override public void backward(Tensor g) {
                     Tensor d = Tensor.empty(grad.shape());
                     be().scaleBy(grad, g, d); // g stays on the device: the host does not wait for the loss
                     Autograd.accumulate(inputs[0], d);

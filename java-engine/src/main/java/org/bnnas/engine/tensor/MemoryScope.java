@@ -13,7 +13,7 @@ import java.util.List;
  * creator (parameters, optimizer state), who closes them.
  * <pre>
  * try (MemoryScope step = MemoryScope.open()) {
- *     Tensor loss = model.forward(x) ...;  loss.backward();  optimizer.step();
+ *     Tensor loss = model.forward(x) ...;  Autograd.backward(loss);  optimizer.step();
  * }   // every intermediate is back in the pool here
  * </pre>
  */

@@ -19,8 +19,9 @@ import org.bytedeco.javacpp.Pointer;
  */
 public final class NativeMemory {
     /**
-     * Where blocks come from. Host memory is read through a direct buffer; memory the host cannot
-     * address (a GPU's) through {@link #toHost} and {@link #fromHost}, which copy.
+     * Where blocks come from, and the memory operations on them that need no kernel of a backend:
+     * fill and copy, ordered with the device's work. Host memory is read through a direct buffer;
+     * memory the host cannot address (a GPU's) through {@link #toHost} and {@link #fromHost}, which copy.
      */
     public interface Source {
         /** A block of {@code bytes}, or 0 when there is no memory left. */
@@ -44,6 +45,12 @@ public final class NativeMemory {
         default void fromHost(float[] src, long address) {
             throw new UnsupportedOperationException(name() + ": no copy from the host");
         }
+
+        /** Sets {@code count} floats from {@code address} on to {@code value}. */
+        void fill(long address, long count, float value);
+
+        /** Copies {@code count} floats from {@code src} to {@code dst}, both blocks of this source (they do not overlap). */
+        void copy(long src, long dst, long count);
     }
 
     /** Plain host memory from malloc. */
@@ -59,6 +66,21 @@ public final class NativeMemory {
 
         @Override public String name() {
             return "host";
+        }
+
+        @Override public void fill(long address, long count, float value) {
+            if (value == 0f) {
+                Pointer.memset(new Tensor.AddressPointer(address), 0, 4L * count);
+                return;
+            }
+            BytePointer view = new BytePointer(new Tensor.AddressPointer(address));
+            view.capacity(4L * count);
+            ByteBuffer b = view.asByteBuffer().order(ByteOrder.nativeOrder());
+            for (int i = 0; i < count; i++) b.putFloat(4 * i, value);
+        }
+
+        @Override public void copy(long src, long dst, long count) {
+            Pointer.memcpy(new Tensor.AddressPointer(dst), new Tensor.AddressPointer(src), 4L * count);
         }
     };
 

@@ -1,11 +1,8 @@
-// Tensor: float32, contiguous, rank 0-4, in off-heap memory; the node of the autograd graph.
+// Tensor: float32, contiguous, rank 0-4, in off-heap memory; a vertex of the autograd graph (its gradFn, a Node).
 package org.bnnas.engine.tensor;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import org.bnnas.engine.autograd.Autograd;
-import org.bnnas.engine.autograd.Node;
-import org.bnnas.engine.backend.Backends;
 
 /**
  * A float32 tensor in off-heap memory owned by a {@link MemoryScope} or by its creator.
@@ -21,7 +18,7 @@ public final class Tensor implements AutoCloseable {
     private final Shape shape;
     private NativeMemory.Block block;
     private boolean requiresGrad;
-    /** Gradient of the loss with respect to this tensor, filled by {@link #backward()}. */
+    /** Gradient of the loss with respect to this tensor, filled by autograd's backward walk. */
     private Tensor grad;
     /** The op that produced this tensor, when it is part of a graph that needs gradients. */
     private Node gradFn;
@@ -135,11 +132,6 @@ public final class Tensor implements AutoCloseable {
     /** True for tensors created by the user (parameters, inputs) rather than by an op. */
     public boolean isLeaf() { return gradFn == null; }
 
-    /** Back-propagates from this scalar: d(this)/d(leaf) accumulates into every leaf that requires grad. */
-    public void backward() {
-        Autograd.backward(this);
-    }
-
     public boolean isClosed() { return block == null; }
 
     /** Returns the memory to the pool. Closing twice is harmless. */
@@ -252,28 +244,34 @@ public final class Tensor implements AutoCloseable {
         version++;
     }
 
-    /** Copies another tensor of the same shape into this one (on the backend's device). */
+    /** Copies another tensor of the same shape into this one (on the device that holds both). */
     public void copyFrom(Tensor src) {
         if (!src.shape.equals(shape)) throw new IllegalArgumentException("Tensor.copyFrom: shape " + src.shape + " into " + shape);
-        Backends.current().copy(src, this, 0);
-        version++;
+        copyFrom(src, 0);
     }
 
     /**
      * Overwrites elements [offset, offset + src.size()) of this tensor, in storage order, with
-     * src's elements (on the backend's device): a one-element result into its slot of a longer log.
+     * src's elements (on the device that holds both): a one-element result into its slot of a longer log.
      */
     public void copyFrom(Tensor src, int offset) {
         if (offset < 0 || offset > size() - src.size()) {
             throw new IllegalArgumentException("Tensor.copyFrom: " + src.shape + " at offset " + offset + " does not fit into " + shape);
         }
-        Backends.current().copy(src, this, offset);
+        checkOpen();
+        src.checkOpen();
+        if (src.block.source() != block.source()) {
+            throw new IllegalArgumentException("Tensor.copyFrom: " + src.shape + " in " + src.block.source().name() + " into " + shape + " in "
+                    + block.source().name() + " (copy through the host: toStorageArray, copyFromStorage)");
+        }
+        block.source().copy(src.block.address, block.address + 4L * offset, src.size());
         version++;
     }
 
-    /** Sets every element to {@code v} (on the backend's device). */
+    /** Sets every element to {@code v} (on the device that holds the tensor). */
     public void fill(float v) {
-        Backends.current().fill(this, v);
+        checkOpen();
+        block.source().fill(block.address, size(), v);
         version++;
     }
 

@@ -63,13 +63,13 @@ class SavedTensorVersionTest {
              SGD sgd = new SGD(ParamGroup.of(conv.parameters(), 0.1))) {
             Tensor x = random(2, 4, 5, 5), w = conv.weight().data();
             int[] labels = {3, 5};
-            Ops.crossEntropy(Ops.globalAvgPool(conv.forward(x)), labels, 0f).backward();
+            Autograd.backward(Ops.crossEntropy(Ops.globalAvgPool(conv.forward(x)), labels, 0f));
             Tensor loss = Ops.crossEntropy(Ops.globalAvgPool(conv.forward(x)), labels, 0f);
             long atForward = w.version();
             sgd.step(); // the previous step's update, made after this step's forward
             float[] grad = w.grad().toArray();
 
-            IllegalStateException e = assertThrows(IllegalStateException.class, loss::backward);
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> Autograd.backward(loss));
             assertEquals(message("conv2d", 1, "weight", "[8, 4, 3, 3]", atForward), e.getMessage());
             assertArrayEquals(grad, w.grad().toArray(), "refused before any node ran: the gradient is as it was");
         }
@@ -173,7 +173,7 @@ class SavedTensorVersionTest {
             x.fill(1f); // globalAvgPool's input
             pooled.fill(2f); // dropout's input
             logits.fill(3f); // crossEntropy's input
-            loss.backward();
+            Autograd.backward(loss);
             assertNotNull(x.grad());
         }
     }
@@ -191,7 +191,7 @@ class SavedTensorVersionTest {
             for (int step = 0; step < steps; step++) {
                 try (MemoryScope s = MemoryScope.open()) {
                     Tensor logits = Ops.dropout(fc.forward(Ops.globalAvgPool(net.forward(random(4, 3, 6, 6)))), 0.2f, true, new Rng(step));
-                    Ops.crossEntropy(logits, new int[] {0, 1, 2, 3}, 0.1f).backward();
+                    Autograd.backward(Ops.crossEntropy(logits, new int[] {0, 1, 2, 3}, 0.1f));
                     GradClip.clipByValue(params, 5f);
                     sgd.step();
                     sgd.zeroGrad();
@@ -234,9 +234,9 @@ class SavedTensorVersionTest {
             Parameter w = fc.weight();
             try (MemoryScope s = MemoryScope.open()) {
                 Tensor x = random(2, 3);
-                Ops.crossEntropy(fc.forward(x), new int[] {0, 1}, 0f).backward();
+                Autograd.backward(Ops.crossEntropy(fc.forward(x), new int[] {0, 1}, 0f));
                 long g = w.grad().version();
-                Ops.crossEntropy(fc.forward(x), new int[] {0, 1}, 0f).backward();
+                Autograd.backward(Ops.crossEntropy(fc.forward(x), new int[] {0, 1}, 0f));
                 assertEquals(g + 1, w.grad().version(), "a gradient accumulated into");
                 GradClip.clipByValue(List.of(w), 0.01f);
                 assertEquals(g + 2, w.grad().version(), "a clipped gradient");

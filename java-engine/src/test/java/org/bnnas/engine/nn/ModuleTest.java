@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.io.TensorData;
 import org.bnnas.engine.ops.Ops;
 import org.bnnas.engine.tensor.MemoryScope;
@@ -143,11 +144,11 @@ class ModuleTest {
     void zeroGradDropsTheGradients() {
         try (Net net = new Net(7); MemoryScope scope = MemoryScope.open()) {
             Tensor x = randomInput(new Rng(8), 4, 3, 6, 6);
-            Ops.crossEntropy(net.forward(x), new int[] {0, 1, 2, 3}, 0f).backward();
+            Autograd.backward(Ops.crossEntropy(net.forward(x), new int[] {0, 1, 2, 3}, 0f));
             for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) assertNotNull(e.getValue().grad(), e.getKey());
             float[] once = net.classifier.weight().grad().toArray();
             // Without zeroGrad gradients accumulate, as in PyTorch.
-            Ops.crossEntropy(net.forward(x), new int[] {0, 1, 2, 3}, 0f).backward();
+            Autograd.backward(Ops.crossEntropy(net.forward(x), new int[] {0, 1, 2, 3}, 0f));
             float[] twice = net.classifier.weight().grad().toArray();
             for (int i = 0; i < once.length; i++) assertEquals(2 * once[i], twice[i], 1e-5 + 1e-4 * Math.abs(once[i]), "accumulated grad " + i);
             net.zeroGrad();

@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.backend.cpu.Parallel;
 import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Conv2d;
@@ -112,7 +113,7 @@ class TrainingTest {
         try (MemoryScope s = MemoryScope.open()) {
             Tensor loss = Ops.crossEntropy(model.forward(batch.images), batch.labels, 0f);
             float value = loss.item();
-            loss.backward();
+            Autograd.backward(loss);
             sgd.step();
             sgd.zeroGrad();
             return value;
@@ -170,7 +171,7 @@ class TrainingTest {
                 try (MemoryScope s = MemoryScope.open()) {
                     loss = Ops.crossEntropy(model.forward(batch.images), batch.labels, 0f).item();
                     // check the gradients of one more backward, then drop them
-                    Ops.crossEntropy(model.forward(batch.images), batch.labels, 0f).backward();
+                    Autograd.backward(Ops.crossEntropy(model.forward(batch.images), batch.labels, 0f));
                     for (String k : frozen) assertNull(model.namedParameters().get(k).grad(), k + " is frozen: no gradient");
                     for (Map.Entry<String, Parameter> e : model.namedParameters().entrySet()) {
                         if (!frozen.contains(e.getKey())) assertNotNull(e.getValue().grad(), e.getKey() + " is trained");

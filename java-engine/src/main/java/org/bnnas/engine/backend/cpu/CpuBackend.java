@@ -26,24 +26,6 @@ public final class CpuBackend implements Backend {
         return "cpu";
     }
 
-    // ---- memory --------------------------------------------------------------------------------
-
-    @Override
-    public void fill(Tensor x, float value) {
-        if (value == 0f) {
-            org.bytedeco.javacpp.Pointer.memset(new Tensor.AddressPointer(x.address()), 0, 4L * x.size());
-            return;
-        }
-        ByteBuffer b = x.buffer();
-        for (int i = 0, n = x.size(); i < n; i++) b.putFloat(4 * i, value);
-    }
-
-    @Override
-    public void copy(Tensor src, Tensor dst, int dstOffset) {
-        org.bytedeco.javacpp.Pointer.memcpy(new Tensor.AddressPointer(dst.address() + 4L * dstOffset), new Tensor.AddressPointer(src.address()),
-                4L * src.size());
-    }
-
     // ---- elementwise ---------------------------------------------------------------------------
 
     /** Runs body(from, to) over [0, n) in chunks of about CHUNK floats, rounded to a multiple of unit. */

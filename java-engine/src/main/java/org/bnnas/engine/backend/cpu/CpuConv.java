@@ -211,7 +211,8 @@ final class CpuConv {
          * Channels c0 .. c0+L-1 of one output row into row[q * cp + c0]; {@code base} is where the
          * row's first window starts in xp, {@code step} how far each next window starts.
          * On JDK 17 the JIT keeps vector accumulators in registers only when a single loop level
-         * carries them (nested loops box them: 15x slower), hence the flat loop over the taps.
+         * carries them (nested loops box them, which costs more than the arithmetic), hence the
+         * flat loop over the taps.
          */
         private static void outputRow(float[] xp, float[] wt, int[] taps, float[] row, int base, int c0, int step, int cp, int ow) {
             int kk = taps.length, q = 0;

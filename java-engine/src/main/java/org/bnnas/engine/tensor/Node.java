@@ -1,10 +1,10 @@
-// Node: one recorded op in the autograd graph, and the tensors its backward reads with their
-// versions at the forward; its backward sits beside the forward in ops/.
-package org.bnnas.engine.autograd;
+// Node: one recorded op in the autograd graph (what a tensor's gradFn points at), and the tensors
+// its backward reads with their versions at the forward; its backward sits beside the forward in
+// ops/, and autograd/ walks the nodes.
+package org.bnnas.engine.tensor;
 
 import java.util.ArrayList;
 import java.util.List;
-import org.bnnas.engine.tensor.Tensor;
 
 /**
  * An op application recorded for backward. {@code inputs} are the tensors it differentiates
@@ -13,7 +13,7 @@ import org.bnnas.engine.tensor.Tensor;
  * first trainable parameter).
  *
  * <p>The tensors the backward reads are declared with {@link #saves} when the node is recorded,
- * which notes their versions; {@link Autograd#backward} refuses to run a node whose saved tensor
+ * which notes their versions; the backward walk refuses to run a node whose saved tensor
  * was modified in place since (PyTorch's rule), as its gradients would be computed from values the
  * forward never used. What an op keeps privately (dropout's mask, the loss's gradient, batch
  * norm's statistics) nobody else can modify and is not declared.
@@ -45,7 +45,7 @@ public abstract class Node {
      * ones, role and shape) and both versions, when a saved tensor was modified in place since the
      * forward.
      */
-    void checkSaved() {
+    public void checkSaved() {
         for (int i = 0; i < saved.size(); i++) {
             Saved s = saved.get(i);
             long now = s.tensor().version();
@@ -68,11 +68,12 @@ public abstract class Node {
 
     /**
      * Computes the gradients of the inputs that need one, given the gradient of the output, and
-     * hands each to {@link Autograd#accumulate}.
+     * hands each to autograd's accumulate. Called by the backward walk, once per node.
      */
-    protected abstract void backward(Tensor gradOutput);
+    public abstract void backward(Tensor gradOutput);
 
     public String name() { return name; }
 
-    Tensor[] inputs() { return inputs; }
+    /** How many inputs the op recorded (some may be null: an absent bias). */
+    public int inputCount() { return inputs.length; }
 }
