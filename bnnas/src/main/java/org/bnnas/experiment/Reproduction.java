@@ -55,12 +55,12 @@ public final class Reproduction {
                          int calibrationBatches, int sposValImages, int population, int generations, int retrainEpochs, int convergenceEpochs,
                          int batchSize) {
         /**
-         * The figures the README shows, about 1 h 45 min on 2 cores; the ground truth takes half
-         * of it (6 architectures x 2 seeds x 6 epochs of the whole training part). The README
-         * gives how the seeds' agreement grew with the architectures' spacing and the epochs.
+         * The preset behind the README's reproduction figures; the ground truth (6 architectures x
+         * 2 seeds x 6 epochs of the whole training part) takes about half of its time. The README
+         * gives its duration and how the seeds' agreement grew with the spacing and the epochs.
          */
         public static final Preset DEFAULT = new Preset("default", 6, 6, 0, 2, 20, 2, 20, 2000, 50, 20, 4, 2, 128);
-        /** About 7 minutes on 2 cores: every stage on a 10,000-image training subset, for checking the setup, not for ranking. */
+        /** Every stage on a 10,000-image training subset: for checking the setup, not for ranking. */
         public static final Preset QUICK = new Preset("quick", 8, 1, 10_000, 1, 10, 2, 10, 2000, 10, 3, 1, 1, 128);
     }
 

@@ -10,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
-import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.io.TensorData;
+import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Parameter;
 import org.bnnas.engine.tensor.MemoryScope;
 import org.bnnas.engine.tensor.Rng;

@@ -4,11 +4,11 @@ package org.bnnas.engine.ops;
 
 import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.autograd.GradMode;
-import org.bnnas.engine.tensor.Node;
 import org.bnnas.engine.backend.Backend;
-import org.bnnas.engine.backend.BatchNormState;
 import org.bnnas.engine.backend.Backends;
+import org.bnnas.engine.backend.BatchNormState;
 import org.bnnas.engine.backend.ConvSpec;
+import org.bnnas.engine.tensor.Node;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Shape;
 import org.bnnas.engine.tensor.Tensor;
