@@ -68,24 +68,28 @@ final class EvaluateCommand implements Callable<Integer> {
         SearchSpace space = common.loadSpace();
         Checkpoint.Info info;
         try {
-            info = Checkpoint.readInfo(checkpoint);
+            info = Checkpoint.readInfo(checkpoint, space.name);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         if (!info.space().equals(space.name)) throw new CliException("--checkpoint " + checkpoint + " belongs to space " + info.space() + ", not " + space.name);
+        int[] given = arch == null ? null : RetrainCommand.parseArch(arch, space);
         int[] a;
         if (info.kind() == Checkpoint.Kind.SUPERNET) {
-            if (arch == null) throw new CliException("--arch is required with a supernet checkpoint");
-            a = RetrainCommand.parseArch(arch, space);
+            if (given == null) throw new CliException("--arch is required with a supernet checkpoint");
+            a = given;
+        } else if (info.arch() == null) { // written by PyTorch: the file does not say its architecture
+            if (given == null) throw new CliException("--arch is required with " + checkpoint + ", a standalone network written without bnnas metadata");
+            a = given;
         } else {
             a = info.arch();
             space.validate(a);
-            if (arch != null && !Arrays.equals(RetrainCommand.parseArch(arch, space), a)) {
+            if (given != null && !Arrays.equals(given, a)) {
                 throw new CliException("--arch " + arch + " differs from the checkpoint's architecture " + Architecture.format(a));
             }
         }
         Datasets.Splits data = common.loadData();
-        if (data.train().channels() != info.inChannels() || data.train().size() != info.inputSize()) {
+        if (data.train().channels() != info.inChannels() || (info.inputSize() != 0 && data.train().size() != info.inputSize())) {
             throw new CliException("--checkpoint " + checkpoint + " expects " + info.inChannels() + "x" + info.inputSize() + "x" + info.inputSize()
                     + " images, --data " + common.data + " has " + data.train().channels() + "x" + data.train().size() + "x" + data.train().size());
         }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import org.bnnas.data.DataException;
+import org.bnnas.train.TrainingDivergedException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -58,7 +59,9 @@ public final class Main implements Runnable {
     /** The one-line message of a user error, or null for an internal error. */
     static String userError(Throwable ex) {
         for (Throwable t = ex; t != null; t = t.getCause()) {
-            if (t instanceof CliException || t instanceof DataException || t instanceof IOException) return oneLine(t.getMessage());
+            if (t instanceof CliException || t instanceof DataException || t instanceof TrainingDivergedException || t instanceof IOException) {
+                return oneLine(t.getMessage());
+            }
             if (t instanceof UncheckedIOException u) return oneLine(u.getCause().getMessage());
         }
         if (ex instanceof IllegalArgumentException) return oneLine(ex.getMessage());

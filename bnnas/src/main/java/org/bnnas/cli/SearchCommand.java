@@ -45,8 +45,10 @@ final class SearchCommand implements Callable<Integer> {
         Checkpoint.Info info = SearchOptions.readSupernetInfo(checkpoint, space);
         SearchSettings settings = search.settings(space);
         Datasets.Splits data = settings.evaluator() == SearchSettings.Evaluator.ACCURACY ? common.loadData() : null;
-        if (data != null && (data.train().channels() != info.inChannels() || data.train().size() != info.inputSize())) {
-            throw new CliException("--checkpoint " + checkpoint + " was trained on " + info.inChannels() + "x" + info.inputSize() + "x" + info.inputSize()
+        // A file written by PyTorch does not say its input size: the data's, or else the space's, is the one FLOPs are counted at.
+        int size = info.inputSize() != 0 ? info.inputSize() : data != null ? data.train().size() : space.inputSize;
+        if (data != null && (data.train().channels() != info.inChannels() || data.train().size() != size)) {
+            throw new CliException("--checkpoint " + checkpoint + " was trained on " + info.inChannels() + "x" + size + "x" + size
                     + " images, --data " + common.data + " has " + data.train().channels() + "x" + data.train().size() + "x" + data.train().size());
         }
         RunDir run = common.runDir("search");
@@ -57,7 +59,7 @@ final class SearchCommand implements Callable<Integer> {
         run.writeJson("config.json", config);
         try (Supernet net = new Supernet(space, info.inChannels(), new Rng(common.seed))) {
             Checkpoint.loadModel(checkpoint, net);
-            Stages.SearchOutcome found = Stages.search(run, space, net, data, info.inChannels(), info.inputSize(), settings, common.seed, out);
+            Stages.SearchOutcome found = Stages.search(run, space, net, data, info.inChannels(), size, settings, common.seed, out);
             Stages.printTop(out, found.result().top());
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("evaluator", settings.evaluator().toString());
@@ -137,7 +139,7 @@ final class SearchCommand implements Callable<Integer> {
         /** The description of a supernet checkpoint, checked against the space. */
         static Checkpoint.Info readSupernetInfo(Path checkpoint, SearchSpace space) {
             try {
-                Checkpoint.Info info = Checkpoint.readInfo(checkpoint);
+                Checkpoint.Info info = Checkpoint.readInfo(checkpoint, space.name);
                 if (info.kind() != Checkpoint.Kind.SUPERNET) throw new CliException("--checkpoint " + checkpoint + " is a standalone network, not a supernet");
                 if (!info.space().equals(space.name)) {
                     throw new CliException("--checkpoint " + checkpoint + " belongs to space " + info.space() + ", not " + space.name);

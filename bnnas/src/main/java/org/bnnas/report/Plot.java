@@ -96,6 +96,8 @@ public final class Plot {
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING);
             }
+        } catch (IOException e) { // the system's message ("No space left on device") does not say which file
+            throw new IOException(png + ": cannot write (" + e.getMessage() + "), so it was left as it was", e);
         } finally {
             Files.deleteIfExists(tmp);
         }

@@ -42,53 +42,122 @@ public final class SearchSpace {
     public final double flopsLimit;
 
     private SearchSpace(JsonObject j, String source) {
-        try {
-            name = j.get("name").getAsString();
-            JsonObject input = j.getAsJsonObject("input");
-            inputChannels = input.get("channels").getAsInt();
-            inputSize = input.get("size").getAsInt();
-            classes = j.get("classes").getAsInt();
-            JsonObject stem = j.getAsJsonObject("stem");
-            stemChannels = stem.getAsJsonObject("conv3x3").get("out").getAsInt();
-            stemStride = stem.getAsJsonObject("conv3x3").get("stride").getAsInt();
-            stemBlockKernel = stem.getAsJsonObject("mbconv_e1").get("kernel").getAsInt();
-            stemBlockOut = stem.getAsJsonObject("mbconv_e1").get("out").getAsInt();
-            JsonObject head = j.getAsJsonObject("head");
-            headChannels = head.get("conv1x1").getAsInt();
-            dropoutRetrain = head.has("dropout_retrain") ? head.get("dropout_retrain").getAsDouble() : 0.0;
-            List<Op> o = new ArrayList<>();
-            for (JsonElement e : j.getAsJsonArray("ops")) {
-                JsonObject op = e.getAsJsonObject();
-                o.add(new Op(op.get("name").getAsString(), op.get("kernel").getAsInt(), op.get("expand").getAsInt()));
-            }
-            ops = Collections.unmodifiableList(o);
-            Set<Integer> fixed = new TreeSet<>();
-            JsonArray fx = j.getAsJsonArray("fixed_identity_layers");
-            if (fx != null) for (JsonElement e : fx) fixed.add(e.getAsInt());
-            List<Layer> l = new ArrayList<>();
-            int c = stemBlockOut;
-            for (JsonElement e : j.getAsJsonArray("stages")) {
-                JsonObject st = e.getAsJsonObject();
-                int out = st.get("channels").getAsInt(), n = st.get("layers").getAsInt(), stride = st.get("stride").getAsInt();
-                for (int i = 0; i < n; i++) {
-                    int idx = l.size();
-                    int s = i == 0 ? stride : 1;
-                    boolean identity = fixed.contains(idx);
-                    if (identity && (s != 1 || c != out)) {
-                        throw new IllegalArgumentException(source + ": fixed identity layer " + idx + " changes stride or channels");
-                    }
-                    l.add(new Layer(idx, c, out, s, identity));
-                    c = out;
+        Fields f = new Fields(source);
+        name = f.string(j, "name");
+        JsonObject input = f.object(j, "input");
+        inputChannels = f.positive(input, "input.channels");
+        inputSize = f.positive(input, "input.size");
+        classes = f.positive(j, "classes");
+        JsonObject stem = f.object(j, "stem");
+        JsonObject stemConv = f.object(stem, "stem.conv3x3"), stemBlock = f.object(stem, "stem.mbconv_e1");
+        stemChannels = f.positive(stemConv, "stem.conv3x3.out");
+        stemStride = f.positive(stemConv, "stem.conv3x3.stride");
+        stemBlockKernel = f.positive(stemBlock, "stem.mbconv_e1.kernel");
+        stemBlockOut = f.positive(stemBlock, "stem.mbconv_e1.out");
+        JsonObject head = f.object(j, "head");
+        headChannels = f.positive(head, "head.conv1x1");
+        dropoutRetrain = head.has("dropout_retrain") ? f.number(head, "head.dropout_retrain") : 0.0;
+        List<Op> o = new ArrayList<>();
+        JsonArray opList = f.array(j, "ops");
+        for (int i = 0; i < opList.size(); i++) {
+            JsonObject op = f.element(opList, i, "ops");
+            String at = "ops[" + i + "]";
+            o.add(new Op(f.string(op, at + ".name"), f.positive(op, at + ".kernel"), f.positive(op, at + ".expand")));
+        }
+        if (o.isEmpty()) throw f.bad("ops", "is empty");
+        ops = Collections.unmodifiableList(o);
+        Set<Integer> fixed = new TreeSet<>();
+        if (j.has("fixed_identity_layers")) {
+            JsonArray fx = f.array(j, "fixed_identity_layers");
+            for (int i = 0; i < fx.size(); i++) fixed.add(f.integerAt(fx, i, "fixed_identity_layers"));
+        }
+        List<Layer> l = new ArrayList<>();
+        int c = stemBlockOut;
+        JsonArray stages = f.array(j, "stages");
+        for (int g = 0; g < stages.size(); g++) {
+            JsonObject st = f.element(stages, g, "stages");
+            String at = "stages[" + g + "]";
+            int out = f.positive(st, at + ".channels"), n = f.positive(st, at + ".layers"), stride = f.positive(st, at + ".stride");
+            for (int i = 0; i < n; i++) {
+                int idx = l.size();
+                int s = i == 0 ? stride : 1;
+                boolean identity = fixed.contains(idx);
+                if (identity && (s != 1 || c != out)) {
+                    throw new IllegalArgumentException(source + ": fixed identity layer " + idx + " changes stride or channels");
                 }
+                l.add(new Layer(idx, c, out, s, identity));
+                c = out;
             }
-            layers = Collections.unmodifiableList(l);
-            for (int f : fixed) {
-                if (f < 0 || f >= layers.size()) throw new IllegalArgumentException(source + ": fixed identity layer " + f + " outside 0.." + (layers.size() - 1));
+        }
+        layers = Collections.unmodifiableList(l);
+        for (int x : fixed) {
+            if (x < 0 || x >= layers.size()) throw new IllegalArgumentException(source + ": fixed identity layer " + x + " outside 0.." + (layers.size() - 1));
+        }
+        flopsLimit = !j.has("flops_limit") || j.get("flops_limit").isJsonNull() ? 0 : f.number(j, "flops_limit");
+    }
+
+    /**
+     * Reads the fields of a space file; a missing field or one of the wrong kind is an
+     * IllegalArgumentException naming the file, the field's path (stem.conv3x3.out, ops[2].kernel)
+     * and what was expected.
+     */
+    private record Fields(String source) {
+        IllegalArgumentException bad(String path, String what) {
+            return new IllegalArgumentException(source + ": field " + path + " " + what);
+        }
+
+        private JsonElement get(JsonObject o, String path) {
+            JsonElement e = o.get(path.substring(path.lastIndexOf('.') + 1));
+            if (e == null || e.isJsonNull()) throw bad(path, "is missing");
+            return e;
+        }
+
+        JsonObject object(JsonObject o, String path) {
+            JsonElement e = get(o, path);
+            if (!e.isJsonObject()) throw bad(path, "must be an object, got " + e);
+            return e.getAsJsonObject();
+        }
+
+        JsonArray array(JsonObject o, String path) {
+            JsonElement e = get(o, path);
+            if (!e.isJsonArray()) throw bad(path, "must be an array, got " + e);
+            return e.getAsJsonArray();
+        }
+
+        JsonObject element(JsonArray a, int i, String path) {
+            JsonElement e = a.get(i);
+            if (!e.isJsonObject()) throw bad(path + "[" + i + "]", "must be an object, got " + e);
+            return e.getAsJsonObject();
+        }
+
+        String string(JsonObject o, String path) {
+            JsonElement e = get(o, path);
+            if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isString()) throw bad(path, "must be a string, got " + e);
+            return e.getAsString();
+        }
+
+        double number(JsonObject o, String path) {
+            JsonElement e = get(o, path);
+            if (!e.isJsonPrimitive() || !e.getAsJsonPrimitive().isNumber()) throw bad(path, "must be a number, got " + e);
+            return e.getAsDouble();
+        }
+
+        int positive(JsonObject o, String path) {
+            int v = integer(get(o, path), path);
+            if (v < 1) throw bad(path, "must be at least 1, got " + v);
+            return v;
+        }
+
+        int integerAt(JsonArray a, int i, String path) {
+            return integer(a.get(i), path + "[" + i + "]");
+        }
+
+        private int integer(JsonElement e, String path) {
+            if (e.isJsonPrimitive() && e.getAsJsonPrimitive().isNumber()) {
+                double d = e.getAsDouble();
+                if (d == Math.rint(d) && Math.abs(d) <= Integer.MAX_VALUE) return (int) d;
             }
-            JsonElement lim = j.get("flops_limit");
-            flopsLimit = lim == null || lim.isJsonNull() ? 0 : lim.getAsDouble();
-        } catch (NullPointerException | IllegalStateException | ClassCastException | UnsupportedOperationException e) {
-            throw new IllegalArgumentException(source + ": not a valid search space (" + e.getMessage() + ")");
+            throw bad(path, "must be an integer, got " + e);
         }
     }
 

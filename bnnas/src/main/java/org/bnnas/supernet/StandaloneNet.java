@@ -21,7 +21,8 @@ import org.bnnas.space.SearchSpace;
 public final class StandaloneNet extends Module {
     public final SearchSpace space;
     public final int[] arch;
-    private final Sequential stem, stemBlock, head, classifier;
+    private final Sequential stem, head, classifier;
+    private final StemBlock stemBlock;
     private final List<MBConv> blocks = new ArrayList<>();
     private final Dropout dropout;
 
@@ -30,8 +31,7 @@ public final class StandaloneNet extends Module {
         this.space = space;
         this.arch = arch.clone();
         stem = addModule("conv_bn", Supernet.stem(space, inChannels, rng));
-        stemBlock = Supernet.stemBlock(space, rng);
-        addModule("MBConv_ratio_1", new Supernet.Container()).addModule("conv", stemBlock);
+        stemBlock = addModule("MBConv_ratio_1", new StemBlock(space, rng));
         Module features = addModule("features", new Supernet.Container());
         for (SearchSpace.Layer l : space.layers) {
             if (arch[l.index()] < 0) continue;

@@ -15,31 +15,31 @@ import org.bnnas.space.SearchSpace;
 
 /**
  * The supernet with the official code's state-dict names: conv_bn.{0,1}, MBConv_ratio_1.conv.*,
- * features.{layer}._ops.{op}.conv.*, conv_1x1_bn.{0,1}, classifier.0. Fixed identity layers hold
- * no ops. {@link #select} chooses the path that {@link #forward} runs.
+ * features.{layer}._ops.{op}.conv.*, conv_1x1_bn.{0,1}, classifier.0. As in the official code,
+ * the fixed identity layers hold ops too, initialised like the others but never on a path, so
+ * never trained or scored; they are part of the state dict, so checkpoints move both ways with
+ * strict loading. {@link #select} chooses the path that {@link #forward} runs.
  */
 public final class Supernet extends Module {
     public final SearchSpace space;
-    private final Sequential stem, stemBlock, head, classifier; // stemBlock is MBConv_ratio_1.conv
-    private final MBConv[][] choices; // [layer][op], null rows for fixed identity layers
+    private final Sequential stem, head, classifier;
+    private final StemBlock stemBlock;
+    private final MBConv[][] ops; // [layer][op], the fixed identity layers' included (never on a path)
     private int[] arch;
 
     /** The supernet for inputs of {@code inChannels} x size x size (the data set decides). */
     public Supernet(SearchSpace space, int inChannels, Rng rng) {
         this.space = space;
         stem = addModule("conv_bn", stem(space, inChannels, rng));
-        stemBlock = stemBlock(space, rng);
-        addModule("MBConv_ratio_1", new Container()).addModule("conv", stemBlock);
+        stemBlock = addModule("MBConv_ratio_1", new StemBlock(space, rng));
         Module features = addModule("features", new Container());
-        choices = new MBConv[space.numLayers()][];
+        ops = new MBConv[space.numLayers()][space.ops.size()];
         for (SearchSpace.Layer l : space.layers) {
-            if (l.fixedIdentity()) continue;
             Module layer = features.addModule(Integer.toString(l.index()), new Container());
-            Module ops = layer.addModule("_ops", new Container());
-            choices[l.index()] = new MBConv[space.ops.size()];
+            Module layerOps = layer.addModule("_ops", new Container());
             for (int o = 0; o < space.ops.size(); o++) {
                 SearchSpace.Op op = space.ops.get(o);
-                choices[l.index()][o] = ops.addModule(Integer.toString(o), new MBConv(l.in(), l.out(), op.kernel(), op.expand(), l.stride(), rng));
+                ops[l.index()][o] = layerOps.addModule(Integer.toString(o), new MBConv(l.in(), l.out(), op.kernel(), op.expand(), l.stride(), rng));
             }
         }
         head = addModule("conv_1x1_bn", head(space, rng));
@@ -50,14 +50,6 @@ public final class Supernet extends Module {
     static Sequential stem(SearchSpace space, int inChannels, Rng rng) {
         int c1 = space.stemChannels;
         return new Sequential(new Conv2d(inChannels, c1, 3, space.stemStride, 1, 1, rng), new BatchNorm2d(c1), new ReLU6());
-    }
-
-    /** MBConv_ratio_1.conv: k x k depthwise, BN, ReLU6, 1x1 conv, BN. */
-    static Sequential stemBlock(SearchSpace space, Rng rng) {
-        int c1 = space.stemChannels, k = space.stemBlockKernel;
-        return new Sequential(
-                new Conv2d(c1, c1, k, 1, k / 2, c1, rng), new BatchNorm2d(c1), new ReLU6(),
-                new Conv2d(c1, space.stemBlockOut, 1, 1, 0, 1, rng), new BatchNorm2d(space.stemBlockOut));
     }
 
     /** conv_1x1_bn: 1x1 conv to the head width, BN, ReLU6. */
@@ -73,17 +65,13 @@ public final class Supernet extends Module {
         return this;
     }
 
-    public MBConv op(int layer, int op) {
-        return choices[layer][op];
-    }
-
-    /** Every op's last BN, [layer][op]; null rows for fixed identity layers. */
+    /** Every op's last BN, [layer][op], whose gammas the BN indicator scores; null rows for fixed identity layers. */
     public BatchNorm2d[][] lastBns() {
-        BatchNorm2d[][] out = new BatchNorm2d[choices.length][];
-        for (int l = 0; l < choices.length; l++) {
-            if (choices[l] == null) continue;
-            out[l] = new BatchNorm2d[choices[l].length];
-            for (int o = 0; o < choices[l].length; o++) out[l][o] = choices[l][o].lastBn();
+        BatchNorm2d[][] out = new BatchNorm2d[ops.length][];
+        for (SearchSpace.Layer l : space.layers) {
+            if (l.fixedIdentity()) continue;
+            out[l.index()] = new BatchNorm2d[ops[l.index()].length];
+            for (int o = 0; o < ops[l.index()].length; o++) out[l.index()][o] = ops[l.index()][o].lastBn();
         }
         return out;
     }
@@ -93,7 +81,7 @@ public final class Supernet extends Module {
         if (arch == null) throw new IllegalStateException("Supernet: select(arch) before forward");
         x = stemBlock.forward(stem.forward(x));
         for (int l = 0; l < arch.length; l++) {
-            if (arch[l] >= 0) x = choices[l][arch[l]].forward(x);
+            if (arch[l] >= 0) x = ops[l][arch[l]].forward(x);
         }
         return classifier.forward(Ops.globalAvgPool(head.forward(x)));
     }

@@ -11,7 +11,9 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import java.util.zip.CRC32C;
 import org.bnnas.engine.io.SafeTensors;
 import org.bnnas.engine.io.TensorData;
@@ -34,20 +36,35 @@ import org.bnnas.space.Architecture;
  * Each file carries a CRC-32C of its tensors in its metadata, and the state file the checksum of
  * the model file it belongs to; a file whose checksum does not match is refused. Both are written
  * atomically (temporary file, then rename), the model first.
+ *
+ * <p>A model file without metadata, as {@code safetensors.torch.save_file} writes the official
+ * model's {@code state_dict()}, is read too: its tensor names say whether it is a supernet or a
+ * standalone network, and loading it demands every name the model has, with its shape, and no
+ * other name.
  */
 public final class Checkpoint {
-    public static final String FORMAT = "bnnas-checkpoint-1";
+    public static final String FORMAT = "bnnas-checkpoint-2";
+    /** Files of the network before the stem block had its residual: their weights belong to another network. */
+    private static final String FORMAT_WITHOUT_STEM_RESIDUAL = "bnnas-checkpoint-1";
+    private static final Pattern SUPERNET_NAME = Pattern.compile("features\\.\\d+\\._ops\\.\\d+\\..*");
+    private static final Pattern STANDALONE_NAME = Pattern.compile("features\\.\\d+\\.conv\\..*");
+    private static final String FIRST_CONV = "conv_bn.0.weight";
 
     public enum Kind { SUPERNET, STANDALONE }
 
-    /** What a model file holds; {@code arch} is null for a supernet. */
-    public record Info(Kind kind, String space, int inChannels, int inputSize, int[] arch) {
+    /**
+     * What a model file holds; {@code arch} is null for a supernet. {@code inputSize} is 0 when
+     * the file does not say (a file written by PyTorch: the network takes any size). {@code
+     * foreign}: written without bnnas metadata, so {@code space} and {@code arch} are what the
+     * caller gave, not what the file says.
+     */
+    public record Info(Kind kind, String space, int inChannels, int inputSize, int[] arch, boolean foreign) {
         public static Info supernet(String space, int inChannels, int inputSize) {
-            return new Info(Kind.SUPERNET, space, inChannels, inputSize, null);
+            return new Info(Kind.SUPERNET, space, inChannels, inputSize, null, false);
         }
 
         public static Info standalone(String space, int inChannels, int inputSize, int[] arch) {
-            return new Info(Kind.STANDALONE, space, inChannels, inputSize, arch.clone());
+            return new Info(Kind.STANDALONE, space, inChannels, inputSize, arch.clone(), false);
         }
     }
 
@@ -101,21 +118,35 @@ public final class Checkpoint {
         return crc;
     }
 
-    /** Reads and checks a model file's description without building a model. */
+    /** Reads and checks a bnnas model file's description without building a model; refuses a file without bnnas metadata. */
     public static Info readInfo(Path file) throws IOException {
         return info(file, verified(file));
     }
 
-    /** Checks {@code file} and loads its weights into {@code model} (every name and shape must match). */
-    public static Info loadModel(Path file, Module model) throws IOException {
-        SafeTensors.Loaded loaded = verified(file);
-        Info info = info(file, loaded);
+    /**
+     * The description of a bnnas model file (as {@link #readInfo(Path)}) or of one written by
+     * PyTorch without metadata: then its kind follows from its tensor names, its input channels
+     * from its first convolution, its space is {@code space}, and its architecture (a standalone
+     * network's) is null: the file does not say it, the caller has to.
+     */
+    public static Info readInfo(Path file, String space) throws IOException {
+        SafeTensors.Loaded loaded = read(file);
+        return isForeign(loaded) ? foreignInfo(file, loaded, space) : info(file, verified(file, loaded));
+    }
+
+    /**
+     * Loads the weights of {@code file} into {@code model}: a bnnas file after its checksum is
+     * checked, a file without metadata as it is. Every name of the model must be in the file with
+     * the model's shape, and the file may hold no other name.
+     */
+    public static void loadModel(Path file, Module model) throws IOException {
+        SafeTensors.Loaded loaded = read(file);
+        if (!isForeign(loaded)) verified(file, loaded);
         try {
             model.loadStateDict(loaded.tensors(), true);
         } catch (RuntimeException e) {
             throw new IOException(file + ": does not fit the model: " + e.getMessage(), e);
         }
-        return info;
     }
 
     /**
@@ -148,10 +179,26 @@ public final class Checkpoint {
         }
     }
 
-    private static SafeTensors.Loaded verified(Path file) throws IOException {
+    private static SafeTensors.Loaded read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) throw new IOException(file + ": no such checkpoint file");
-        SafeTensors.Loaded loaded = SafeTensors.read(file);
+        return SafeTensors.read(file);
+    }
+
+    private static SafeTensors.Loaded verified(Path file) throws IOException {
+        return verified(file, read(file));
+    }
+
+    /** A file with no format in its metadata: written by another program (PyTorch), not by bnnas. */
+    private static boolean isForeign(SafeTensors.Loaded loaded) {
+        return !loaded.metadata().containsKey("format");
+    }
+
+    private static SafeTensors.Loaded verified(Path file, SafeTensors.Loaded loaded) throws IOException {
         Map<String, String> meta = loaded.metadata();
+        if (FORMAT_WITHOUT_STEM_RESIDUAL.equals(meta.get("format"))) {
+            throw new IOException(file + ": written by an older bnnas, for the network before its stem block had the official residual; "
+                    + "train it again");
+        }
         if (!FORMAT.equals(meta.get("format"))) throw new IOException(file + ": not a bnnas checkpoint (metadata format is " + meta.get("format") + ")");
         String stored = required(file, meta, "crc32c");
         String actual = crc(loaded.tensors());
@@ -166,10 +213,23 @@ public final class Checkpoint {
             String arch = meta.get("arch");
             if (kind == Kind.STANDALONE && arch == null) throw new IOException(file + ": a standalone checkpoint without its arch");
             return new Info(kind, required(file, meta, "space"), Integer.parseInt(required(file, meta, "in_channels")),
-                    Integer.parseInt(required(file, meta, "input_size")), arch == null ? null : Architecture.parse(arch));
+                    Integer.parseInt(required(file, meta, "input_size")), arch == null ? null : Architecture.parse(arch), false);
         } catch (IllegalArgumentException e) {
             throw new IOException(file + ": bad metadata: " + e.getMessage(), e);
         }
+    }
+
+    private static Info foreignInfo(Path file, SafeTensors.Loaded loaded, String space) throws IOException {
+        Set<String> names = loaded.tensors().keySet();
+        boolean supernet = names.stream().anyMatch(n -> SUPERNET_NAME.matcher(n).matches());
+        boolean standalone = names.stream().anyMatch(n -> STANDALONE_NAME.matcher(n).matches());
+        if (supernet == standalone) {
+            throw new IOException(file + ": neither a bnnas checkpoint nor a state dict of the official supernet (features.L._ops.O.*) "
+                    + "or standalone network (features.I.conv.*)");
+        }
+        TensorData first = loaded.tensors().get(FIRST_CONV);
+        if (first == null || first.shape().length != 4) throw new IOException(file + ": no 4-D " + FIRST_CONV + ", the stem's convolution");
+        return new Info(supernet ? Kind.SUPERNET : Kind.STANDALONE, space, first.shape()[1], 0, null, true);
     }
 
     private static String required(Path file, Map<String, String> meta, String key) throws IOException {

@@ -14,6 +14,7 @@ import java.util.function.LongFunction;
 import org.bnnas.data.BatchLoader;
 import org.bnnas.data.Dataset;
 import org.bnnas.engine.autograd.Autograd;
+import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.nn.Module;
 import org.bnnas.engine.nn.Parameter;
 import org.bnnas.engine.ops.Ops;
@@ -33,6 +34,11 @@ import org.bnnas.engine.tensor.Tensor;
  * epoch k repeats exactly the computation that the uninterrupted run did after epoch k.
  * Each step's loss and correct count stay on the device in a {@link BatchLog}; the loop reads
  * them once, at the end of the epoch, so on a GPU the host never waits inside an epoch.
+ *
+ * <p>Training stops with a {@link TrainingDivergedException} at a non-finite loss: on the CPU at
+ * the step that produced it, on a GPU at the end of its epoch (naming the step), and in both cases
+ * before the epoch's checkpoint is written, which is also refused while a trained parameter is
+ * not finite. So the last checkpoint on disk is always a good one.
  */
 public final class TrainingLoop {
     /** Figures of one epoch; {@code top1} is the training accuracy of the batches as they were trained. */
@@ -76,6 +82,7 @@ public final class TrainingLoop {
         groups.forEach(g -> trainable.addAll(g.params()));
         Map<Parameter, String> names = SGD.namesOf(net.namedParameters());
         List<EpochStats> out = new ArrayList<>();
+        boolean hostMemory = Backends.current().memory().hostAccessible(); // reading the loss every step costs nothing there
         try (SGD sgd = new SGD(groups); BatchLoader loader = new BatchLoader(data, BatchLoader.Options.training(data, s.batchSize(), s.seed()));
              BatchLog log = new BatchLog(loader.batchesPerEpoch())) {
             long step = 0;
@@ -110,16 +117,21 @@ public final class TrainingLoop {
                         sgd.step();
                         sgd.zeroGrad();
                         log.record(loss, Ops.countCorrect(logits, b.labels()), b.size());
+                        if (hostMemory && !Float.isFinite(loss.item())) throw diverged(epoch, batch, log.batches(), step, loss.item(), sgd, ckpt);
                         l.batchDone(epoch, batch, log);
                     }
                 }
                 double lossSum = 0; // the epoch's one wait for the device, unless a listener read earlier
                 long correct = 0, seen = 0;
                 for (int b = 0; b < log.batches(); b++) {
+                    if (!Float.isFinite(log.loss(b))) {
+                        throw diverged(epoch, b, log.batches(), step - log.batches() + b + 1, log.loss(b), sgd, ckpt);
+                    }
                     lossSum += (double) log.loss(b) * log.images(b);
                     correct += log.correct(b);
                     seen += log.images(b);
                 }
+                checkFinite(trainable, names, epoch, sgd, ckpt);
                 EpochStats st = new EpochStats(epoch, lossSum / seen, correct / (double) seen, (System.nanoTime() - start) / 1e9,
                         sgd.groups().get(0).lr());
                 if (ckpt != null) {
@@ -134,5 +146,29 @@ public final class TrainingLoop {
             throw new UncheckedIOException(e);
         }
         return out;
+    }
+
+    /** The error for a non-finite loss at batch {@code batch} (0-based) of {@code epoch}, global step {@code step} (1-based). */
+    private static TrainingDivergedException diverged(int epoch, int batch, int batches, long step, float loss, SGD sgd, Checkpointing ckpt) {
+        return new TrainingDivergedException(String.format("training diverged: the loss is %s at epoch %d, step %d (batch %d of %d), learning rate %.4g;"
+                + " try a lower learning rate. %s", loss, epoch + 1, step, batch + 1, batches, sgd.groups().get(0).lr(), lastCheckpoint(ckpt)));
+    }
+
+    /** Refuses to go on (and to write the epoch's checkpoint) while a trained parameter holds a NaN or an infinity. */
+    private static void checkFinite(List<Parameter> trainable, Map<Parameter, String> names, int epoch, SGD sgd, Checkpointing ckpt) {
+        List<Tensor> data = new ArrayList<>(trainable.size());
+        trainable.forEach(p -> data.add(p.data()));
+        double[] meanAbs = Backends.current().meanAbsolute(data); // one launch on a GPU; a NaN or infinity makes its tensor's mean one
+        for (int i = 0; i < meanAbs.length; i++) {
+            if (!Double.isFinite(meanAbs[i])) {
+                throw new TrainingDivergedException(String.format("training diverged: parameter %s is not finite after epoch %d, learning rate %.4g;"
+                        + " try a lower learning rate. %s", names.get(trainable.get(i)), epoch + 1, sgd.groups().get(0).lr(), lastCheckpoint(ckpt)));
+            }
+        }
+    }
+
+    private static String lastCheckpoint(Checkpointing ckpt) {
+        if (ckpt == null) return "Nothing was saved.";
+        return Files.exists(ckpt.modelFile()) ? "The last checkpoint, " + ckpt.modelFile() + ", is as it was." : "No checkpoint was written.";
     }
 }

@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 import org.bnnas.data.TestFiles;
 import org.bnnas.engine.backend.BackendProvider;
 import org.bnnas.engine.backend.Backends;
+import org.bnnas.engine.io.SafeTensors;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -116,6 +117,83 @@ class CliTest {
         assertTrue(r.out().contains("rank"), r.out());
         JsonObject results = json0(shared.resolve("search/results.json"));
         results.getAsJsonArray("top").forEach(c -> assertTrue(c.getAsJsonObject().get("flops").getAsDouble() <= 4e6));
+    }
+
+    /** The run's checkpoint as PyTorch's safetensors.torch.save_file writes a state dict: same tensors, no metadata. */
+    private static Path withoutMetadata(String name) throws IOException {
+        Path copy = shared.resolve("pytorch-" + name);
+        if (!Files.exists(copy)) SafeTensors.write(copy, SafeTensors.read(run.resolve(name)).tensors(), null);
+        return copy;
+    }
+
+    @Test
+    void evaluateAStandaloneNetworkWrittenByPytorchNeedsItsArchitecture() throws IOException {
+        Path file = withoutMetadata("standalone.safetensors");
+        String arch = json(run.resolve("results.json")).get("arch").getAsString();
+        assertOneLineError(bnnas("evaluate", "--data-dir", data, "--validation-size", 100, "--checkpoint", file, "--split", "test"),
+                "--arch is required with " + file + ", a standalone network written without bnnas metadata");
+        Result ours = bnnas("evaluate", "--data-dir", data, "--validation-size", 100, "--checkpoint", run.resolve("standalone.safetensors"),
+                "--split", "test", "--out", shared.resolve("eval-ours"));
+        Result theirs = bnnas("evaluate", "--data-dir", data, "--validation-size", 100, "--checkpoint", file, "--arch=" + arch, "--split", "test",
+                "--out", shared.resolve("eval-theirs"));
+        assertEquals(0, theirs.code(), theirs.err());
+        assertEquals(ours.out(), theirs.out(), "the same weights give the same accuracy");
+        int[] other = org.bnnas.space.Architecture.parse(arch);
+        other[0] = (other[0] + 1) % 6;
+        assertOneLineError(bnnas("evaluate", "--data-dir", data, "--validation-size", 100, "--checkpoint", file,
+                "--arch=" + org.bnnas.space.Architecture.format(other)), "does not fit the model");
+    }
+
+    @Test
+    void searchASupernetWrittenByPytorch() throws IOException {
+        Result r = bnnas("search", "--checkpoint", withoutMetadata("supernet.safetensors"), "--population", 4, "--generations", 1,
+                "--out", shared.resolve("search-theirs"));
+        assertEquals(0, r.code(), r.err());
+        Result ours = bnnas("search", "--checkpoint", run.resolve("supernet.safetensors"), "--population", 4, "--generations", 1,
+                "--out", shared.resolve("search-ours"));
+        assertEquals(json(shared.resolve("search-ours/results.json")).get("top"), json(shared.resolve("search-theirs/results.json")).get("top"));
+    }
+
+    @Test
+    void trainingStopsAtANonFiniteLossAndKeepsTheLastGoodCheckpoint() throws IOException {
+        Path out = shared.resolve("diverged");
+        Object[] good = {"train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 100, "--out", out};
+        assertEquals(0, bnnas(good).code());
+        byte[] weights = Files.readAllBytes(out.resolve("supernet.safetensors")), state = Files.readAllBytes(out.resolve("supernet.state.safetensors"));
+        Result r = bnnas("train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 100, "--lr", "1e30",
+                "--mode", "full", "--out", out);
+        assertOneLineError(r, "training diverged: the loss is ");
+        assertTrue(r.err().matches("(?s).*at epoch 1, step \\d+ \\(batch \\d+ of 2\\), learning rate \\S+e\\+29; try a lower learning rate\\. "
+                + "The last checkpoint, .*supernet\\.safetensors, is as it was\\..*"), r.err());
+        assertTrue(java.util.Arrays.equals(weights, Files.readAllBytes(out.resolve("supernet.safetensors"))), "the good checkpoint is untouched");
+        assertTrue(java.util.Arrays.equals(state, Files.readAllBytes(out.resolve("supernet.state.safetensors"))));
+    }
+
+    @Test
+    void aSpaceFileWithAMissingFieldNamesItAndTheFile() throws IOException {
+        String small = new String(org.bnnas.space.SearchSpace.class.getResourceAsStream("/spaces/bnnas-small.json").readAllBytes());
+        Path broken = shared.resolve("no-stride.json");
+        Files.writeString(broken, small.replace("\"out\": 8, \"stride\": 1", "\"out\": 8"));
+        assertOneLineError(bnnas("info", "--space", broken), broken + ": field stem.conv3x3.stride is missing");
+        Files.writeString(broken, small.replace("\"kernel\": 5, \"expand\": 3", "\"kernel\": \"five\", \"expand\": 3"));
+        assertOneLineError(bnnas("info", "--space", broken), broken + ": field ops[2].kernel must be an integer, got \"five\"");
+    }
+
+    /**
+     * A disk that fills up while the checkpoint is written: the error names the file. Needs a small
+     * tmpfs, which only a user allowed to mount (root in most containers) can make; skipped elsewhere.
+     */
+    @Test
+    void aFullDiskIsReportedWithTheFileBeingWritten() throws IOException, InterruptedException {
+        Path disk = Files.createDirectories(shared.resolve("tiny-disk"));
+        assumeTrue(new ProcessBuilder("mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", disk.toString()).start().waitFor() == 0,
+                "cannot mount a small tmpfs here");
+        try {
+            Result r = bnnas("train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 100, "--out", disk);
+            assertOneLineError(r, disk.resolve("supernet.safetensors") + ": cannot write (No space left on device)");
+        } finally {
+            new ProcessBuilder("umount", disk.toString()).start().waitFor();
+        }
     }
 
     @Test

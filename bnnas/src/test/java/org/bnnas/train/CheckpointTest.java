@@ -121,6 +121,81 @@ class CheckpointTest {
         }
     }
 
+    /** A state dict saved as PyTorch's safetensors.torch.save_file saves one: the tensors and no metadata. */
+    private static Path writtenByPytorch(Path file, Map<String, TensorData> stateDict) throws IOException {
+        SafeTensors.write(file, stateDict, null);
+        return file;
+    }
+
+    @Test
+    void aFileWithoutMetadataIsReadByItsTensorNames() throws IOException {
+        int[] arch = Architecture.sample(SPACE, new Rng(4));
+        Path supernet, standalone;
+        Map<String, TensorData> supernetState, standaloneState;
+        try (Supernet net = new Supernet(SPACE, 1, new Rng(1))) {
+            supernetState = net.stateDict();
+            supernet = writtenByPytorch(dir.resolve("supernet.safetensors"), supernetState);
+        }
+        try (StandaloneNet net = new StandaloneNet(SPACE, arch, 1, new Rng(2))) {
+            standaloneState = net.stateDict();
+            standalone = writtenByPytorch(dir.resolve("standalone.safetensors"), standaloneState);
+        }
+        Checkpoint.Info s = Checkpoint.readInfo(supernet, SPACE.name), n = Checkpoint.readInfo(standalone, SPACE.name);
+        assertEquals(new Checkpoint.Info(Checkpoint.Kind.SUPERNET, SPACE.name, 1, 0, null, true).toString(), s.toString());
+        assertEquals(Checkpoint.Kind.STANDALONE, n.kind());
+        assertNull(n.arch(), "the file does not say its architecture");
+        assertTrue(n.foreign());
+        try (Supernet net = new Supernet(SPACE, 1, new Rng(9))) {
+            Checkpoint.loadModel(supernet, net);
+            assertSameState(supernetState, net.stateDict());
+        }
+        try (StandaloneNet net = new StandaloneNet(SPACE, arch, 1, new Rng(9))) {
+            Checkpoint.loadModel(standalone, net);
+            assertSameState(standaloneState, net.stateDict());
+        }
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.readInfo(supernet), "the metadata-only reader refuses it");
+        assertTrue(e.getMessage().contains("not a bnnas checkpoint"), e.getMessage());
+    }
+
+    @Test
+    void aFileWithoutMetadataMustHoldEveryNameOfTheModelAndNoOther() throws IOException {
+        int[] arch = Architecture.sample(SPACE, new Rng(4));
+        Map<String, TensorData> state;
+        try (StandaloneNet net = new StandaloneNet(SPACE, arch, 1, new Rng(2))) {
+            state = net.stateDict();
+        }
+        Map<String, TensorData> extra = new java.util.LinkedHashMap<>(state);
+        extra.put("features.99.conv.0.weight", TensorData.f32(new int[] {1}, new float[] {0f}));
+        Map<String, TensorData> missing = new java.util.LinkedHashMap<>(state);
+        missing.remove("conv_1x1_bn.1.running_var");
+        Path withExtra = writtenByPytorch(dir.resolve("extra.safetensors"), extra), withoutOne = writtenByPytorch(dir.resolve("missing.safetensors"), missing);
+        int[] other = arch.clone();
+        other[0] = (arch[0] + 1) % SPACE.ops.size(); // another op in layer 0: other shapes
+        try (StandaloneNet net = new StandaloneNet(SPACE, arch, 1, new Rng(9)); StandaloneNet wrong = new StandaloneNet(SPACE, other, 1, new Rng(9))) {
+            IOException e = assertThrows(IOException.class, () -> Checkpoint.loadModel(withExtra, net));
+            assertTrue(e.getMessage().contains("unexpected key features.99.conv.0.weight"), e.getMessage());
+            e = assertThrows(IOException.class, () -> Checkpoint.loadModel(withoutOne, net));
+            assertTrue(e.getMessage().contains("missing key conv_1x1_bn.1.running_var"), e.getMessage());
+            Path right = writtenByPytorch(dir.resolve("right.safetensors"), state);
+            e = assertThrows(IOException.class, () -> Checkpoint.loadModel(right, wrong), "an architecture that does not fit the tensors' shapes");
+            assertTrue(e.getMessage().startsWith(right + ": does not fit the model"), e.getMessage());
+        }
+        Path neither = writtenByPytorch(dir.resolve("neither.safetensors"), Map.of("x", TensorData.f32(new int[] {1}, new float[] {1f})));
+        IOException e = assertThrows(IOException.class, () -> Checkpoint.readInfo(neither, SPACE.name));
+        assertTrue(e.getMessage().contains("neither a bnnas checkpoint nor a state dict"), e.getMessage());
+    }
+
+    @Test
+    void aCheckpointOfTheNetworkBeforeTheStemResidualIsRefusedWithTheReason() throws IOException {
+        Path file = dir.resolve("old.safetensors");
+        try (Supernet net = new Supernet(SPACE, 1, new Rng(0))) {
+            Map<String, TensorData> tensors = net.stateDict();
+            SafeTensors.write(file, tensors, Map.of("format", "bnnas-checkpoint-1", "crc32c", Checkpoint.crc(tensors)));
+            IOException e = assertThrows(IOException.class, () -> Checkpoint.loadModel(file, net));
+            assertTrue(e.getMessage().contains("older bnnas") && e.getMessage().contains("train it again"), e.getMessage());
+        }
+    }
+
     @Test
     void resumingSupernetTrainingEndsBitIdenticalToAnUninterruptedRun() throws IOException {
         Dataset data = tiny();

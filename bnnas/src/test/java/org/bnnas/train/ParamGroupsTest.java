@@ -48,9 +48,9 @@ class ParamGroupsTest {
             assertEquals(0.0, groups.get(0).weightDecay());
             assertEquals(8.0, groups.get(0).lr());
             assertEquals(0.9, groups.get(0).momentum());
-            assertEquals(17 * 6 * 2, groups.get(0).params().size());
+            assertEquals(21 * 6 * 2, groups.get(0).params().size(), "gamma and beta of every op's last BN");
             long trainable = net.parameters().stream().filter(Parameter::requiresGrad).count();
-            assertEquals(17 * 6 * 2, trainable, "nothing else requires a gradient");
+            assertEquals(21 * 6 * 2, trainable, "nothing else requires a gradient");
         }
     }
 }

@@ -3,6 +3,7 @@
 package org.bnnas.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
@@ -83,6 +84,29 @@ class TrainingLoopTest {
             }
         }
         return out.toArray(new float[0][]);
+    }
+
+    @Test
+    void aParameterThatIsNoLongerFiniteStopsTrainingBeforeTheCheckpoint(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        Dataset data = org.bnnas.data.TestFiles.randomImages(32, 5);
+        java.nio.file.Path file = dir.resolve("supernet.safetensors");
+        try (Supernet net = new Supernet(SPACE, 1, new Rng(0))) {
+            net.select(Architecture.sample(SPACE, new Rng(9)));
+            List<ParamGroup> groups = List.of(ParamGroup.of(MBConv.trainOnlyLastBns(net), 0.1));
+            TrainingLoop.Settings s = new TrainingLoop.Settings(1, 16, 0.1f, 0f, 3, total -> LrSchedule.linear(total, 1.0));
+            TrainingLoop.Checkpointing ckpt = new TrainingLoop.Checkpointing(file, Checkpoint.Info.supernet(SPACE.name, 1, 28), false, "test");
+            String poisoned = "features.0._ops.0.conv.7.weight";
+            TrainingDivergedException e = assertThrows(TrainingDivergedException.class, () -> TrainingLoop.run(net, data, groups, s, Map.of(), () -> {},
+                    ckpt, new TrainingLoop.Listener() {
+                        @Override
+                        public void batchDone(int epoch, int b, BatchLog log) { // after the last step: the loss was finite, the weight is not
+                            if (b == 1) net.namedParameters().get(poisoned).data().copyFrom(new float[] {Float.NaN, 1, 1, 1, 1, 1, 1, 1});
+                        }
+                    }));
+            assertEquals("training diverged: parameter " + poisoned + " is not finite after epoch 1, learning rate 0.1000; try a lower learning rate."
+                    + " No checkpoint was written.", e.getMessage());
+            assertFalse(java.nio.file.Files.exists(file));
+        }
     }
 
     @Test

@@ -81,6 +81,8 @@ public final class SafeTensors {
             } catch (IOException e) {
                 t.addSuppressed(e);
             }
+            // The system's message ("No space left on device") does not say which file: this one does.
+            if (t instanceof IOException io) throw new IOException(file + ": cannot write (" + io.getMessage() + "), so it was left as it was", io);
             throw t;
         }
         syncDirectory(dir);
