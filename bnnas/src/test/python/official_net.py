@@ -19,9 +19,15 @@ header, raw little-endian data), so nothing beyond PyTorch is needed.
                           --input X --shape N,C,H,W --out Y
       loads F strictly, and writes the eval-mode logits of the batch X (float32, NCHW) for each
       architecture in turn to Y (float32)
+  official_net.py proxies --space S --kind standalone --archs A --weights F --input X --shape N,C,H,W
+                          --labels L1,L2,... --out J
+      the training-free predictors of that network on that batch, as JSON: grad_norm, snip,
+      jacob_cov, naswot, and synflow as its natural log, each from the published definition
 """
 import argparse
+import copy
 import json
+import math
 import struct
 
 import torch
@@ -133,13 +139,71 @@ def load(path):
     return out
 
 
+def weights(net):
+    return [m.weight for m in net.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+
+
+def proxies(net, x, labels):
+    """The predictors in training mode with dropout off, as the published implementations compute them."""
+    out = {}
+    net.train()
+    for m in net.modules():
+        if isinstance(m, nn.Dropout):
+            m.eval()
+    state = {k: v.clone() for k, v in net.state_dict().items()}  # each predictor starts from the same BN statistics
+
+    net.zero_grad()
+    nn.functional.cross_entropy(net(x), labels).backward()
+    out['grad_norm'] = sum(float(w.grad.norm()) for w in weights(net))
+    out['snip'] = sum(float((w * w.grad).abs().sum()) for w in weights(net))
+
+    net.load_state_dict(state)
+    net.zero_grad()
+    xg = x.clone().requires_grad_(True)
+    net(xg).sum().backward()
+    j = xg.grad.reshape(x.shape[0], -1).double()
+    v = torch.linalg.eigvalsh(torch.corrcoef(j))
+    k = 1e-5
+    out['jacob_cov'] = float(-torch.sum(torch.log(v + k) + 1.0 / (v + k)))
+
+    net.load_state_dict(state)
+    codes = []
+    hooks = [m.register_forward_hook(lambda mod, inp, o: codes.append((o.detach() > 0).reshape(o.shape[0], -1).double()))
+             for m in net.modules() if isinstance(m, nn.ReLU6)]
+    with torch.no_grad():
+        net(x)
+    for h in hooks:
+        h.remove()
+    c = torch.cat(codes, 1)
+    kmat = c @ c.t() + (1 - c) @ (1 - c).t()
+    out['naswot'] = float(torch.slogdet(kmat)[1])
+
+    # synflow on the linear envelope, in float64: |weights|, no BN, ReLU6 as the identity, no classifier bias, one input of ones
+    env = copy.deepcopy(net).double()
+    for name, m in list(env.named_modules()):
+        for child_name, child in list(m.named_children()):
+            if isinstance(child, (nn.BatchNorm2d, nn.ReLU6, nn.Dropout)):
+                setattr(m, child_name, nn.Identity())
+    with torch.no_grad():
+        for w in weights(env):
+            w.abs_()
+        for m in env.modules():
+            if isinstance(m, nn.Linear):
+                m.bias.zero_()
+    env.zero_grad()
+    env(torch.ones((1,) + tuple(x.shape[1:]), dtype=torch.float64)).sum().backward()
+    out['synflow'] = math.log(sum(float((w * w.grad).abs().sum()) for w in weights(env)))
+    return out
+
+
 def parse_arch(text):
     return [int(v) for v in text.split(',')]
 
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('command', choices=['init', 'forward'])
+    ap.add_argument('command', choices=['init', 'forward', 'proxies'])
+    ap.add_argument('--labels')
     ap.add_argument('--space', required=True)
     ap.add_argument('--kind', choices=['supernet', 'standalone'], required=True)
     ap.add_argument('--arch', help='a standalone network\'s architecture: op index per layer, -1 for identity')
@@ -179,10 +243,15 @@ def main():
         save(a.out, net.state_dict())
         return
     net.load_state_dict(load(a.weights), strict=True)
-    net.eval()
     shape = [int(v) for v in a.shape.split(',')]
     with open(a.input, 'rb') as f:
         x = torch.frombuffer(bytearray(f.read()), dtype=torch.float32).reshape(shape)
+    if a.command == 'proxies':
+        labels = torch.tensor([int(v) for v in a.labels.split(',')])
+        with open(a.out, 'w') as f:
+            json.dump(proxies(net, x, labels), f)
+        return
+    net.eval()
     with torch.no_grad():
         logits = [net(x, p) for p in archs] if a.kind == 'supernet' else [net(x)]
     with open(a.out, 'wb') as f:

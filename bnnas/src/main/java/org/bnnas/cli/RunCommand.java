@@ -11,6 +11,7 @@ import org.bnnas.engine.tensor.Rng;
 import org.bnnas.experiment.RunDir;
 import org.bnnas.experiment.SearchSettings;
 import org.bnnas.experiment.Stages;
+import org.bnnas.score.Scorers;
 import org.bnnas.search.Candidate;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
@@ -71,6 +72,10 @@ final class RunCommand implements Callable<Integer> {
         SupernetTrainer.Config supernetCfg = TrainSupernetCommand.SupernetOptions.build(mode, supernetEpochs, batchSize, supernetLr, common.seed, "--supernet-");
         if (!spec.commandLine().getParseResult().hasMatchedOption("--evaluator")) search.evaluator = mode.equals("full") ? "accuracy" : "bn";
         SearchSettings searchSettings = search.settings(space);
+        if (!searchSettings.evaluator().needsSupernet()) {
+            throw new CliException("--evaluator " + searchSettings.evaluator() + ": bnnas run searches the supernet it trains, with bn or accuracy; "
+                    + "search with " + searchSettings.evaluator() + " by bnnas search");
+        }
         Retrainer.Config retrainCfg = RetrainCommand.RetrainOptions.build(retrainEpochs, retrainBatchSize, retrainLr, schedule, common.seed, "--retrain-");
         Datasets.Splits data = common.loadData();
         RunDir run = common.runDir("run");
@@ -86,7 +91,11 @@ final class RunCommand implements Callable<Integer> {
         int[] best;
         try (Supernet net = new Supernet(space, data.train().channels(), new Rng(common.seed))) {
             Stages.trainSupernet(run, net, data, supernetCfg, resume, out);
-            Stages.SearchOutcome found = Stages.search(run, space, net, data, data.train().channels(), data.train().size(), searchSettings, common.seed, out);
+            Stages.SearchOutcome found;
+            try (Scorers.Scorer scorer = Scorers.create(searchSettings.evaluator(), new Scorers.Setup(space, data.train().channels(), data.train().size(),
+                    common.seed, net, null, data.train(), data.validation(), searchSettings.calibrationBatches(), Stages.EVAL_BATCH, null))) {
+                found = Stages.search(run, space, scorer, data.train().channels(), data.train().size(), searchSettings, common.seed, out);
+            }
             Stages.printTop(out, found.result().top());
             best = found.result().top().get(0).arch();
             Candidate winner = found.result().top().get(0);

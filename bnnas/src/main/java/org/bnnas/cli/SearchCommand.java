@@ -1,5 +1,6 @@
-// SearchCommand: `bnnas search`: evolutionary or random search over a trained supernet with the BN
-// indicator (BN-NAS) or the accuracy evaluator (SPOS), under a FLOPs limit.
+// SearchCommand: `bnnas search`: evolutionary or random search under a FLOPs limit with any
+// predictor: the BN indicator (BN-NAS) or the accuracy evaluator (SPOS) over a trained supernet,
+// a training-free proxy, or a baseline.
 package org.bnnas.cli;
 
 import java.io.IOException;
@@ -7,15 +8,15 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.bnnas.data.Datasets;
-import org.bnnas.engine.tensor.Rng;
 import org.bnnas.experiment.RunDir;
 import org.bnnas.experiment.SearchSettings;
 import org.bnnas.experiment.Stages;
+import org.bnnas.score.Predictor;
+import org.bnnas.score.Scorers;
 import org.bnnas.space.SearchSpace;
-import org.bnnas.supernet.Supernet;
 import org.bnnas.train.Checkpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -24,13 +25,20 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "search", mixinStandardHelpOptions = true,
-        description = "Search a trained supernet for the best architecture within a FLOPs limit; prints the top 10.")
+        description = "Search for the best architecture within a FLOPs limit by a predictor (a trained supernet's for bn and accuracy); prints the top 10.")
 final class SearchCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "Supernet checkpoint (train-supernet's supernet.safetensors).")
+    @Option(names = "--checkpoint", paramLabel = "FILE", description = "Supernet checkpoint (train-supernet's supernet.safetensors): required by "
+            + "bn and accuracy; the other network predictors then score its paths' weights instead of each architecture at initialisation.")
     Path checkpoint;
+
+    @Option(names = "--split", paramLabel = "train|val|test", description = "Images of the gradient and activation predictors' batch (default: ${DEFAULT-VALUE}).")
+    String split = "train";
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "Images in that batch: the first N of the split (default: ${DEFAULT-VALUE}).")
+    int batchSize = 64;
 
     @Mixin
     SearchOptions search;
@@ -42,24 +50,18 @@ final class SearchCommand implements Callable<Integer> {
     public Integer call() {
         common.apply();
         SearchSpace space = common.loadSpace();
-        Checkpoint.Info info = SearchOptions.readSupernetInfo(checkpoint, space);
+        if (checkpoint != null) SearchOptions.readSupernetInfo(checkpoint, space);
         SearchSettings settings = search.settings(space);
-        Datasets.Splits data = settings.evaluator() == SearchSettings.Evaluator.ACCURACY ? common.loadData() : null;
-        // A file written by PyTorch does not say its input size: the data's, or else the space's, is the one FLOPs are counted at.
-        int size = info.inputSize() != 0 ? info.inputSize() : data != null ? data.train().size() : space.inputSize;
-        if (data != null && (data.train().channels() != info.inChannels() || data.train().size() != size)) {
-            throw new CliException("--checkpoint " + checkpoint + " was trained on " + info.inChannels() + "x" + size + "x" + size
-                    + " images, --data " + common.data + " has " + data.train().channels() + "x" + data.train().size() + "x" + data.train().size());
-        }
-        RunDir run = common.runDir("search");
-        PrintWriter out = spec.commandLine().getOut();
-        Map<String, Object> config = common.baseConfig("search");
-        config.put("checkpoint", checkpoint.toString());
-        config.put("search", settings.describe());
-        run.writeJson("config.json", config);
-        try (Supernet net = new Supernet(space, info.inChannels(), new Rng(common.seed))) {
-            Checkpoint.loadModel(checkpoint, net);
-            Stages.SearchOutcome found = Stages.search(run, space, net, data, info.inChannels(), size, settings, common.seed, out);
+        try (PredictorInputs in = PredictorInputs.load(common, space, List.of(settings.evaluator()), checkpoint, split, batchSize,
+                settings.calibrationBatches()); Scorers.Scorer scorer = in.scorer(settings.evaluator())) {
+            RunDir run = common.runDir("search");
+            PrintWriter out = spec.commandLine().getOut();
+            Map<String, Object> config = common.baseConfig("search");
+            config.put("checkpoint", checkpoint == null ? null : checkpoint.toString());
+            config.put("search", settings.describe());
+            config.put("predictor_inputs", in.description);
+            run.writeJson("config.json", config);
+            Stages.SearchOutcome found = Stages.search(run, space, scorer, in.inChannels, in.inputSize, settings, common.seed, out);
             Stages.printTop(out, found.result().top());
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("evaluator", settings.evaluator().toString());
@@ -69,16 +71,14 @@ final class SearchCommand implements Callable<Integer> {
             results.put("seconds_per_evaluation", found.secondsPerEvaluation());
             results.put("top", Stages.describe(found.result().top()));
             run.writeJson("results.json", results);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
         return 0;
     }
 
     /** Search options, shared with `bnnas run`. */
     static final class SearchOptions {
-        @Option(names = "--evaluator", paramLabel = "bn|accuracy", description = "bn: the BN indicator (default); accuracy: SPOS's "
-                + "validation top-1 after BN recalibration.")
+        @Option(names = "--evaluator", paramLabel = "NAME", description = "bn: the BN indicator (default); accuracy: SPOS's validation top-1 "
+                + "after BN recalibration; synflow, snip, grad_norm, jacob_cov, naswot: training-free proxies; flops, params, random: baselines.")
         String evaluator = "bn";
 
         @Option(names = "--method", paramLabel = "evolution|random", description = "Evolutionary search as in the paper (default), or random "
@@ -101,11 +101,12 @@ final class SearchCommand implements Callable<Integer> {
 
         /** The checked settings; the FLOPs limit defaults to the space's. */
         SearchSettings settings(SearchSpace space) {
-            SearchSettings.Evaluator e = switch (evaluator) {
-                case "bn" -> SearchSettings.Evaluator.BN;
-                case "accuracy" -> SearchSettings.Evaluator.ACCURACY;
-                default -> throw new CliException("--evaluator: '" + evaluator + "' is neither bn nor accuracy");
-            };
+            Predictor e;
+            try {
+                e = Predictor.parse(evaluator);
+            } catch (IllegalArgumentException x) {
+                throw new CliException("--evaluator: " + x.getMessage());
+            }
             SearchSettings.Method m = switch (method) {
                 case "evolution" -> SearchSettings.Method.EVOLUTION;
                 case "random" -> SearchSettings.Method.RANDOM;

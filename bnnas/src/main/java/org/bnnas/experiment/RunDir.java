@@ -26,7 +26,8 @@ import java.util.Map;
  */
 public final class RunDir {
     public static final Gson JSON = new GsonBuilder().setPrettyPrinting().serializeSpecialFloatingPointValues().disableHtmlEscaping().create();
-    private static final Gson LINE = new GsonBuilder().serializeSpecialFloatingPointValues().disableHtmlEscaping().create();
+    /** One JSON object per line, as metrics.jsonl and the other line files hold them. */
+    public static final Gson LINE = new GsonBuilder().serializeSpecialFloatingPointValues().disableHtmlEscaping().create();
 
     public final Path dir;
 

@@ -1,26 +1,17 @@
-// SearchSettings: how a search runs: the evaluator that scores a subnet, evolution or random
+// SearchSettings: how a search runs: the predictor that scores a subnet, evolution or random
 // sampling, the FLOPs limit, and the search's sizes.
 package org.bnnas.experiment;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bnnas.score.Predictor;
 
 /**
  * One search's settings. {@code flopsLimit} is the largest FLOPs count of a candidate, 0 for
  * none; {@code calibrationBatches} is used by the accuracy evaluator only (training batches that
  * re-estimate the BN statistics of each subnet).
  */
-public record SearchSettings(Evaluator evaluator, Method method, double flopsLimit, int calibrationBatches, int population, int generations) {
-    /** bn: BN-NAS's indicator (a table look-up); accuracy: SPOS's validation top-1 after BN recalibration. */
-    public enum Evaluator {
-        BN, ACCURACY;
-
-        @Override
-        public String toString() {
-            return name().toLowerCase();
-        }
-    }
-
+public record SearchSettings(Predictor evaluator, Method method, double flopsLimit, int calibrationBatches, int population, int generations) {
     /** evolution: the paper's evolutionary search; random: the same number of uniformly drawn subnets. */
     public enum Method {
         EVOLUTION, RANDOM;

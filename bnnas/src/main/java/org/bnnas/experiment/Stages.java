@@ -15,8 +15,8 @@ import java.util.function.ToDoubleFunction;
 import org.bnnas.data.Datasets;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.report.Plot;
-import org.bnnas.score.AccuracyEvaluator;
-import org.bnnas.score.BnScore;
+import org.bnnas.score.Predictor;
+import org.bnnas.score.Scorers;
 import org.bnnas.search.Candidate;
 import org.bnnas.search.Search;
 import org.bnnas.space.Architecture;
@@ -53,13 +53,10 @@ public final class Stages {
     /** What {@link #search} found. */
     public record SearchOutcome(Search.Result result, double secondsPerEvaluation) {}
 
-    /**
-     * Searches with the BN indicator or the SPOS accuracy evaluator (which needs {@code data};
-     * with the BN indicator it may be null); writes search metrics and plots.
-     */
-    public static SearchOutcome search(RunDir run, SearchSpace space, Supernet net, Datasets.Splits data, int inC, int size,
-                                       SearchSettings settings, long seed, PrintWriter out) {
-        SearchSettings.Evaluator evaluator = settings.evaluator();
+    /** Searches with {@code scorer}, the predictor of {@code settings}; writes search metrics and plots. */
+    public static SearchOutcome search(RunDir run, SearchSpace space, Scorers.Scorer scorer, int inC, int size, SearchSettings settings, long seed,
+                                       PrintWriter out) {
+        Predictor evaluator = settings.evaluator();
         SearchSettings.Method method = settings.method();
         int population = settings.population(), generations = settings.generations();
         double flopsLimit = settings.flopsLimit();
@@ -73,31 +70,24 @@ public final class Stages {
         Progress progress = Progress.start("search", budget, "subnets");
         long[] done = {0};
         double[] evalSeconds = {0};
-        AccuracyEvaluator accuracy = evaluator == SearchSettings.Evaluator.ACCURACY
-                ? new AccuracyEvaluator(net, data.train(), data.validation(), settings.calibrationBatches(), EVAL_BATCH, seed) : null;
-        try {
-            BnScore bn = evaluator == SearchSettings.Evaluator.BN ? BnScore.of(net) : null;
-            ToDoubleFunction<int[]> score = arch -> {
-                long t = System.nanoTime();
-                double s = bn != null ? bn.score(arch) : accuracy.evaluate(arch);
-                evalSeconds[0] += (System.nanoTime() - t) / 1e9;
-                progress.update(++done[0], () -> String.format("last %.4f", s));
-                return s;
-            };
-            Search search = new Search(space, inC, size, flopsLimit, score, seed);
-            Search.Result result = method == SearchSettings.Method.RANDOM ? search.random(budget, paper.topK()) : search.evolve(cfg);
-            progress.finish(done[0] + " subnets evaluated, best " + String.format("%.4f", result.top().get(0).score()));
-            for (int g = 0; g < result.bestPerGeneration().size(); g++) {
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put(method == SearchSettings.Method.RANDOM ? "evaluation" : "generation", g);
-                m.put("best_score", result.bestPerGeneration().get(g));
-                run.appendMetrics("search", m);
-            }
-            plotSearch(run, result, method, evaluator);
-            return new SearchOutcome(result, done[0] == 0 ? 0 : evalSeconds[0] / done[0]);
-        } finally {
-            if (accuracy != null) accuracy.close();
+        ToDoubleFunction<int[]> score = arch -> {
+            long t = System.nanoTime();
+            double s = scorer.score(arch);
+            evalSeconds[0] += (System.nanoTime() - t) / 1e9;
+            progress.update(++done[0], () -> String.format("last %.4f", s));
+            return s;
+        };
+        Search search = new Search(space, inC, size, flopsLimit, score, seed);
+        Search.Result result = method == SearchSettings.Method.RANDOM ? search.random(budget, paper.topK()) : search.evolve(cfg);
+        progress.finish(done[0] + " subnets evaluated, best " + String.format("%.4f", result.top().get(0).score()));
+        for (int g = 0; g < result.bestPerGeneration().size(); g++) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put(method == SearchSettings.Method.RANDOM ? "evaluation" : "generation", g);
+            m.put("best_score", result.bestPerGeneration().get(g));
+            run.appendMetrics("search", m);
         }
+        plotSearch(run, result, method, evaluator);
+        return new SearchOutcome(result, done[0] == 0 ? 0 : evalSeconds[0] / done[0]);
     }
 
     /** Top candidates as JSON-ready maps. */
@@ -237,7 +227,7 @@ public final class Stages {
         write(accuracy, run, stage + "-accuracy.png");
     }
 
-    static void plotSearch(RunDir run, Search.Result result, SearchSettings.Method method, SearchSettings.Evaluator evaluator) {
+    static void plotSearch(RunDir run, Search.Result result, SearchSettings.Method method, Predictor evaluator) {
         List<Double> best = result.bestPerGeneration();
         double[] x = new double[best.size()], y = new double[best.size()];
         for (int i = 0; i < x.length; i++) {

@@ -5,6 +5,7 @@ package org.bnnas.supernet;
 import java.util.ArrayList;
 import java.util.List;
 import org.bnnas.engine.autograd.GradMode;
+import org.bnnas.engine.nn.ActivationProbe;
 import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Conv2d;
 import org.bnnas.engine.nn.Module;
@@ -16,7 +17,7 @@ import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
 
 /** Children named as the official code's: conv.{0,1,3,4,6,7} hold the weights. */
-public final class MBConv extends Module {
+public final class MBConv extends Module implements ResidualBlock {
     private final Sequential conv;
     private final boolean residual;
 
@@ -27,6 +28,16 @@ public final class MBConv extends Module {
                 new Conv2d(mid, mid, kernel, stride, kernel / 2, mid, rng), new BatchNorm2d(mid), new ReLU6(),
                 new Conv2d(mid, out, 1, 1, 0, 1, rng), new BatchNorm2d(out)));
         residual = stride == 1 && in == out;
+    }
+
+    @Override
+    public boolean hasResidual() {
+        return residual;
+    }
+
+    @Override
+    public List<Conv2d> convolutions() {
+        return List.of((Conv2d) conv.get(0), (Conv2d) conv.get(3), (Conv2d) conv.get(6));
     }
 
     /** The block's last BN, whose gamma BN-NAS trains and scores. */
@@ -56,7 +67,8 @@ public final class MBConv extends Module {
 
     @Override
     public Tensor forward(Tensor x) {
-        Tensor y = !training && !GradMode.isEnabled() ? inference(x) : layers(x);
+        // The fused inference op hides both activations: with a probe open the layers run as in training.
+        Tensor y = !training && !GradMode.isEnabled() && !ActivationProbe.active() ? inference(x) : layers(x);
         return residual ? Ops.add(x, y) : y;
     }
 

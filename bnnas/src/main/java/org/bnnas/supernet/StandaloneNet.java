@@ -3,7 +3,11 @@
 package org.bnnas.supernet;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import org.bnnas.engine.io.TensorData;
+import org.bnnas.engine.nn.Conv2d;
 import org.bnnas.engine.nn.Dropout;
 import org.bnnas.engine.nn.Linear;
 import org.bnnas.engine.nn.Module;
@@ -41,6 +45,53 @@ public final class StandaloneNet extends Module {
         head = addModule("conv_1x1_bn", Supernet.head(space, rng));
         dropout = new Dropout((float) space.dropoutRetrain, rng.split());
         classifier = addModule("classifier", new Sequential(dropout, new Linear(space.headChannels, space.classes, rng)));
+    }
+
+    /**
+     * The network of path {@code arch} with the weights and BN statistics the supernet holds for
+     * that path: conv_bn, MBConv_ratio_1 and conv_1x1_bn as they are, features.{layer}._ops.{op}
+     * as features.{i} (numbered over the path's blocks) and classifier.0 as classifier.1.
+     */
+    public static StandaloneNet fromSupernet(Supernet supernet, int[] arch, int inChannels) {
+        SearchSpace space = supernet.space;
+        StandaloneNet net = new StandaloneNet(space, arch, inChannels, new Rng(0));
+        Map<String, TensorData> state = new LinkedHashMap<>();
+        for (String shared : List.of("conv_bn", "MBConv_ratio_1", "conv_1x1_bn")) put(state, shared, supernet.children().get(shared));
+        Map<String, Module> layers = supernet.children().get("features").children();
+        int i = 0;
+        for (SearchSpace.Layer l : space.layers) {
+            if (arch[l.index()] < 0) continue;
+            put(state, "features." + i++, layers.get(Integer.toString(l.index())).children().get("_ops").children().get(Integer.toString(arch[l.index()])));
+        }
+        put(state, "classifier.1", supernet.children().get("classifier").children().get("0"));
+        net.loadStateDict(state, true);
+        return net;
+    }
+
+    private static void put(Map<String, TensorData> state, String prefix, Module m) {
+        m.stateDict().forEach((name, value) -> state.put(prefix + "." + name, value));
+    }
+
+    /** The stem's 3x3 convolution, conv_bn.0. */
+    public Conv2d stemConv() {
+        return (Conv2d) stem.get(0);
+    }
+
+    /** The blocks in forward order: the stem block, then one per block of the path. */
+    public List<ResidualBlock> blocks() {
+        List<ResidualBlock> out = new ArrayList<>(List.of(stemBlock));
+        out.addAll(blocks);
+        return out;
+    }
+
+    /** The head's 1x1 convolution, conv_1x1_bn.0. */
+    public Conv2d headConv() {
+        return (Conv2d) head.get(0);
+    }
+
+    /** The classifier's linear layer, classifier.1. */
+    public Linear classifierLinear() {
+        return (Linear) classifier.get(1);
     }
 
     /** The dropout before the classifier (its generator is part of a training checkpoint). */

@@ -3,6 +3,7 @@
 // network, a residual where its stride is 1 and its input and output channels are equal.
 package org.bnnas.supernet;
 
+import java.util.List;
 import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Conv2d;
 import org.bnnas.engine.nn.Module;
@@ -14,7 +15,7 @@ import org.bnnas.engine.tensor.Tensor;
 import org.bnnas.space.SearchSpace;
 
 /** Children named as the official code's: conv.{0,1,3,4} hold the weights. Its stride is always 1. */
-public final class StemBlock extends Module {
+public final class StemBlock extends Module implements ResidualBlock {
     private final Sequential conv;
     private final boolean residual;
 
@@ -28,8 +29,14 @@ public final class StemBlock extends Module {
     }
 
     /** Whether the block adds its input to its output (stride 1 and equal channels). */
+    @Override
     public boolean hasResidual() {
         return residual;
+    }
+
+    @Override
+    public List<Conv2d> convolutions() {
+        return List.of((Conv2d) conv.get(0), (Conv2d) conv.get(3));
     }
 
     @Override

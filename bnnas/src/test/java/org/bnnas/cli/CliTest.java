@@ -196,6 +196,61 @@ class CliTest {
         }
     }
 
+    private static final String ARCH_A = "0,-1,1,2,3,-1,-1,4,5,-1,0,1,2,3,4,5,5,4,3,2,1", ARCH_B = "5,-1,5,2,1,-1,-1,3,1,-1,3,3,4,2,5,5,3,0,5,2,3";
+
+    @Test
+    void scorePrintsEveryPredictorOfEveryArchitecture() throws IOException {
+        Path file = shared.resolve("archs.txt");
+        Files.writeString(file, "# two architectures\n" + ARCH_A + "\n\n" + ARCH_B + "  # the README's\n");
+        Result r = bnnas("score", "--data-dir", data, "--validation-size", 100, "--evaluator", "synflow,snip,grad_norm,jacob_cov,naswot,flops,params,random",
+                "--arch-file", file, "--batch-size", 8, "--json", "--out", shared.resolve("score"));
+        assertEquals(0, r.code(), r.err());
+        List<JsonObject> lines = r.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+        assertEquals(16, lines.size(), "8 predictors x 2 architectures");
+        for (JsonObject line : lines) assertTrue(Double.isFinite(line.get("score").getAsDouble()), line.toString());
+        JsonObject flopsA = lines.stream().filter(l -> l.get("evaluator").getAsString().equals("flops") && l.get("arch").getAsString().equals(ARCH_A))
+                .findFirst().orElseThrow();
+        Result info = bnnas("info", "--space", "bnnas-small", "--arch=" + ARCH_A, "--json");
+        assertEquals(JsonParser.parseString(info.out()).getAsJsonObject().get("flops").getAsDouble(), flopsA.get("score").getAsDouble(),
+                "FLOPs as bnnas info counts them");
+        assertEquals(16, Files.readAllLines(shared.resolve("score/scores.jsonl")).size());
+        Result again = bnnas("score", "--data-dir", data, "--validation-size", 100, "--evaluator", "naswot,random", "--arch=" + ARCH_A, "--batch-size", 8,
+                "--json", "--out", shared.resolve("score-again"));
+        assertEquals(0, again.code(), again.err());
+        for (String l : again.out().lines().toList()) {
+            JsonObject o = JsonParser.parseString(l).getAsJsonObject();
+            double first = lines.stream().filter(x -> x.get("evaluator").equals(o.get("evaluator")) && x.get("arch").equals(o.get("arch")))
+                    .findFirst().orElseThrow().get("score").getAsDouble();
+            assertEquals(first, o.get("score").getAsDouble(), "the same seed and batch give the same " + o.get("evaluator"));
+        }
+    }
+
+    @Test
+    void scoreTakesTheBnIndicatorFromASupernetAndRefusesItWithoutOne() throws IOException {
+        Path json = shared.resolve("archs.json");
+        Files.writeString(json, "{\"archs\": [{\"arch\": \"" + ARCH_A + "\"}, {\"arch\": [" + ARCH_B + "]}]}");
+        Result r = bnnas("score", "--evaluator", "bn", "--arch-file", json, "--checkpoint", run.resolve("supernet.safetensors"), "--out", shared.resolve("score-bn"));
+        assertEquals(0, r.code(), r.err());
+        assertEquals(3, r.out().lines().count(), "a header and one line per architecture: " + r.out());
+        assertOneLineError(bnnas("score", "--evaluator", "bn", "--arch=" + ARCH_A), "--evaluator bn scores paths of a trained supernet: give its checkpoint");
+        assertOneLineError(bnnas("score", "--evaluator", "syn_flow", "--arch=" + ARCH_A), "--evaluator: 'syn_flow' is not a predictor");
+        assertOneLineError(bnnas("score", "--evaluator", "flops"), "no architecture to score");
+        Files.writeString(json, "[\"1,2\"]");
+        assertOneLineError(bnnas("score", "--evaluator", "flops", "--arch-file", json), "architecture 1 (1,2)");
+    }
+
+    @Test
+    void searchByATrainingFreePredictorUnderAFlopsLimitWritesItsRunDirectory() throws IOException {
+        Path out = shared.resolve("search-naswot");
+        Result r = bnnas("search", "--data-dir", data, "--validation-size", 100, "--evaluator", "naswot", "--batch-size", 8, "--population", 4,
+                "--generations", 2, "--flops-limit", "4M", "--out", out);
+        assertEquals(0, r.code(), r.err());
+        JsonObject results = json(out.resolve("results.json"));
+        assertEquals("naswot", results.get("evaluator").getAsString());
+        results.getAsJsonArray("top").forEach(c -> assertTrue(c.getAsJsonObject().get("flops").getAsDouble() <= 4e6));
+        assertTrue(Files.size(out.resolve("search-best.png")) > 0 && Files.exists(out.resolve("config.json")) && Files.exists(out.resolve("metrics.jsonl")));
+    }
+
     @Test
     void trainSupernetResumesAFinishedRunWithoutRetraining() throws IOException {
         Path out = shared.resolve("supernet");

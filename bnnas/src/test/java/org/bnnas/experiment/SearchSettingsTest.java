@@ -6,12 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.bnnas.score.Predictor;
 import org.junit.jupiter.api.Test;
 
 class SearchSettingsTest {
     @Test
     void describesItselfWithTheCommandLinesWords() {
-        SearchSettings s = new SearchSettings(SearchSettings.Evaluator.ACCURACY, SearchSettings.Method.RANDOM, 4.5e6, 20, 50, 20);
+        SearchSettings s = new SearchSettings(Predictor.ACCURACY, SearchSettings.Method.RANDOM, 4.5e6, 20, 50, 20);
         Map<String, Object> expected = new LinkedHashMap<>();
         expected.put("evaluator", "accuracy");
         expected.put("method", "random");
@@ -20,13 +21,13 @@ class SearchSettingsTest {
         expected.put("population", 50);
         expected.put("generations", 20);
         assertEquals(expected, s.describe());
-        assertEquals("bn", SearchSettings.Evaluator.BN.toString());
+        assertEquals("bn", Predictor.BN.toString());
         assertEquals("evolution", SearchSettings.Method.EVOLUTION.toString());
     }
 
     @Test
     void refusesValuesNoSearchCanRunWith() {
-        SearchSettings.Evaluator bn = SearchSettings.Evaluator.BN;
+        Predictor bn = Predictor.BN;
         SearchSettings.Method evolution = SearchSettings.Method.EVOLUTION;
         assertEquals("search: population must be at least 2, got 1",
                 assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, 0, 20, 1, 20)).getMessage());

@@ -8,13 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.bnnas.engine.autograd.GradMode;
@@ -22,6 +26,8 @@ import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Module;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
+import org.bnnas.score.Synflow;
+import org.bnnas.score.ZeroCost;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.train.Checkpoint;
@@ -94,6 +100,39 @@ class PytorchParityTest {
             try (StandaloneNet net = new StandaloneNet(space, arch, channels, new Rng(0))) {
                 Checkpoint.loadModel(theirs, net);
                 assertClose(pytorch("standalone", space, List.of(arch), theirs, x), logits(net, x), "PyTorch's " + space.name + " network here");
+            }
+        }
+    }
+
+    /** The training-free predictors of a PyTorch-written network: ours against the script's PyTorch implementation of each definition. */
+    @Test
+    void theTrainingFreePredictorsAgreeWithPytorchs() throws Exception {
+        int[] imagenetArch = Architecture.sample(IMAGENET, new Rng(9));
+        for (Object[] c : new Object[][] {{SMALL, SMALL_ARCH, 1, 28}, {IMAGENET, imagenetArch, 3, 64}}) {
+            SearchSpace space = (SearchSpace) c[0];
+            int[] arch = (int[]) c[1];
+            int channels = (int) c[2], size = (int) c[3];
+            Path file = pytorchInit("standalone", space, List.of(arch), channels, size);
+            Tensor x = batch(8, channels, size, 17);
+            int[] labels = {0, 3, 9, 1, 1, 7, 4, 2};
+            JsonObject theirs = pytorchProxies(space, arch, file, x, labels);
+            Map<String, Double> ours = new LinkedHashMap<>();
+            for (String p : List.of("grad_norm", "snip", "jacob_cov", "naswot", "synflow")) {
+                try (StandaloneNet net = new StandaloneNet(space, arch, channels, new Rng(0))) { // the same weights and statistics for each
+                    Checkpoint.loadModel(file, net);
+                    ours.put(p, switch (p) {
+                        case "grad_norm" -> ZeroCost.gradNorm(net, x, labels);
+                        case "snip" -> ZeroCost.snip(net, x, labels);
+                        case "jacob_cov" -> ZeroCost.jacobCov(net, x);
+                        case "naswot" -> ZeroCost.naswot(net, x);
+                        default -> Synflow.logScore(net, channels, size);
+                    });
+                }
+            }
+            for (Map.Entry<String, Double> e : ours.entrySet()) {
+                double expected = theirs.get(e.getKey()).getAsDouble();
+                assertTrue(Math.abs(e.getValue() - expected) <= 1e-3 * Math.abs(expected),
+                        space.name + " " + e.getKey() + ": PyTorch " + expected + ", ours " + e.getValue());
             }
         }
     }
@@ -208,12 +247,8 @@ class PytorchParityTest {
 
     /** The PyTorch network's eval-mode logits for each path, with the weights of {@code weights}. */
     private float[] pytorch(String kind, SearchSpace space, List<int[]> paths, Path weights, Tensor x) throws Exception {
-        Path in = dir.resolve("x.bin"), out = dir.resolve("logits.bin");
-        float[] v = x.toArray();
-        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(v);
-        Files.write(in, b.array());
-        String shape = java.util.Arrays.stream(x.shape().dims()).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        Path in = writeBatch(x), out = dir.resolve("logits.bin");
+        String shape = shape(x);
         run(List.of(python, SCRIPT.toString(), "forward", "--space", spaceFile(space).toString(), "--kind", kind,
                 "--archs", paths.stream().map(Architecture::format).collect(Collectors.joining(";")), "--weights", weights.toString(),
                 "--input", in.toString(), "--shape", shape, "--out", out.toString()));
@@ -221,6 +256,27 @@ class PytorchParityTest {
         float[] logits = new float[r.remaining() / 4];
         r.asFloatBuffer().get(logits);
         return logits;
+    }
+
+    private JsonObject pytorchProxies(SearchSpace space, int[] arch, Path weights, Tensor x, int[] labels) throws Exception {
+        Path in = writeBatch(x), out = dir.resolve("proxies.json");
+        run(List.of(python, SCRIPT.toString(), "proxies", "--space", spaceFile(space).toString(), "--kind", "standalone", "--archs", Architecture.format(arch),
+                "--weights", weights.toString(), "--input", in.toString(), "--shape", shape(x), "--labels",
+                java.util.Arrays.stream(labels).mapToObj(Integer::toString).collect(Collectors.joining(",")), "--out", out.toString()));
+        return JsonParser.parseString(Files.readString(out)).getAsJsonObject();
+    }
+
+    private Path writeBatch(Tensor x) throws IOException {
+        Path in = dir.resolve("x.bin");
+        float[] v = x.toArray();
+        ByteBuffer b = ByteBuffer.allocate(4 * v.length).order(ByteOrder.LITTLE_ENDIAN);
+        b.asFloatBuffer().put(v);
+        Files.write(in, b.array());
+        return in;
+    }
+
+    private static String shape(Tensor x) {
+        return java.util.Arrays.stream(x.shape().dims()).mapToObj(Integer::toString).collect(Collectors.joining(","));
     }
 
     private Path spaceFile(SearchSpace space) throws IOException {

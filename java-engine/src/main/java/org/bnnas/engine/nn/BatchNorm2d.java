@@ -107,22 +107,26 @@ public final class BatchNorm2d extends Module {
 
     /**
      * This BN, min(max(., 0), cap) and the depthwise convolution {@code depthwise} as one op
-     * (see Ops.batchNormDepthwise): the activation between them is never written out.
+     * (see Ops.batchNormDepthwise): the activation between them is never written out; while an
+     * {@link ActivationProbe} is open, the same steps run one at a time so that it is.
      */
     public Tensor forwardIntoDepthwise(Tensor x, float activationCap, Conv2d depthwise) {
         if (depthwise.groups != depthwise.inChannels || depthwise.padding != depthwise.kernel / 2) {
             throw new IllegalArgumentException("forwardIntoDepthwise: " + depthwise.inChannels + " -> " + depthwise.outChannels
                     + " conv with groups " + depthwise.groups + " and padding " + depthwise.padding + " is not a same-padded depthwise conv");
         }
+        if (ActivationProbe.active()) return depthwise.forward(forward(x, activationCap));
         if (training) numBatchesTracked++;
         return Ops.batchNormDepthwise(x, weight.data(), bias.data(), runningMean, runningVar, training, momentum, numBatchesTracked, eps,
                 activationCap, depthwise.weight().data(), depthwise.stride);
     }
 
-    /** This BN followed by min(max(., 0), cap), fused into one op (see Ops.batchNorm2d). */
+    /** This BN followed by min(max(., 0), cap), fused into one op (see Ops.batchNorm2d); cap 6 is a ReLU6 an ActivationProbe sees. */
     public Tensor forward(Tensor x, float activationCap) {
         if (training) numBatchesTracked++;
-        return Ops.batchNorm2d(x, weight.data(), bias.data(), runningMean, runningVar, training, momentum, numBatchesTracked, eps, activationCap);
+        Tensor y = Ops.batchNorm2d(x, weight.data(), bias.data(), runningMean, runningVar, training, momentum, numBatchesTracked, eps, activationCap);
+        if (activationCap == 6f) ActivationProbe.report(y);
+        return y;
     }
 
     @Override

@@ -7,6 +7,8 @@ import org.bnnas.engine.tensor.Tensor;
 public final class ReLU6 extends Module {
     @Override
     public Tensor forward(Tensor x) {
-        return Ops.relu6(x);
+        Tensor y = Ops.relu6(x);
+        ActivationProbe.report(y);
+        return y;
     }
 }
