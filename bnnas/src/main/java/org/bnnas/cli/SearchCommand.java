@@ -120,8 +120,12 @@ final class SearchCommand implements Callable<Integer> {
 
         /** The limit in FLOPs, 0 for none. */
         private double flopsLimit(SearchSpace space) {
-            if (flopsLimit == null) return space.flopsLimit;
-            String t = flopsLimit.trim();
+            return flopsLimit == null ? space.flopsLimit : parseFlops(flopsLimit, "--flops-limit");
+        }
+
+        /** A FLOPs count such as 475M, 4.2e6 or 0 (K, M and G scale by 1e3, 1e6 and 1e9); {@code option} names it in the error. */
+        static double parseFlops(String text, String option) {
+            String t = text.trim();
             double scale = 1;
             char last = t.isEmpty() ? ' ' : Character.toUpperCase(t.charAt(t.length() - 1));
             if (last == 'K' || last == 'M' || last == 'G') {
@@ -133,7 +137,7 @@ final class SearchCommand implements Callable<Integer> {
                 if (v < 0 || Double.isNaN(v) || Double.isInfinite(v)) throw new NumberFormatException();
                 return v;
             } catch (NumberFormatException e) {
-                throw new CliException("--flops-limit: '" + flopsLimit + "' is not a FLOPs count such as 475M, 4.2e6 or 0");
+                throw new CliException(option + ": '" + text + "' is not a FLOPs count such as 475M, 4.2e6 or 0");
             }
         }
 

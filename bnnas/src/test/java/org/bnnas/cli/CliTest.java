@@ -252,6 +252,68 @@ class CliTest {
     }
 
     @Test
+    void benchAppendsOneRowPerArchitectureAndSeedResumesAndShards() throws IOException {
+        Path table = shared.resolve("gt.jsonl"), half = shared.resolve("gt-shards.jsonl");
+        Object[] args = {"bench", "--data-dir", data, "--validation-size", 100, "--table", table, "--archs", 3, "--second-seeds", 1, "--near-limit", 1,
+                "--flops-limit", "3.06M", "--epochs", 1, "--batch-size", 100, "--out", shared.resolve("bench")};
+        Result r = bnnas(args);
+        assertEquals(0, r.code(), r.err());
+        List<String> rows = Files.readAllLines(table);
+        assertEquals(4, rows.size(), "3 architectures and one second seed");
+        JsonObject row = JsonParser.parseString(rows.get(0)).getAsJsonObject();
+        for (String key : List.of("arch", "ops", "flops", "params", "seed", "epochs", "val_top1", "test_top1", "train_seconds", "machine", "jdk", "commit")) {
+            assertTrue(row.has(key), key + " in " + row);
+        }
+        Result again = bnnas(args);
+        assertEquals(0, again.code(), again.err());
+        assertTrue(again.out().contains("0 of them still to train"), again.out());
+        assertEquals(rows, Files.readAllLines(table), "nothing trained twice");
+        for (String shard : List.of("1/2", "0/2")) {
+            Object[] sharded = args.clone();
+            sharded[6] = half;
+            Object[] withShard = java.util.Arrays.copyOf(sharded, sharded.length + 2);
+            withShard[sharded.length] = "--shard";
+            withShard[sharded.length + 1] = shard;
+            assertEquals(0, bnnas(withShard).code());
+        }
+        assertEquals(new java.util.HashSet<>(rows.stream().map(l -> JsonParser.parseString(l).getAsJsonObject().get("arch").getAsString() + "@"
+                + JsonParser.parseString(l).getAsJsonObject().get("seed")).toList()),
+                new java.util.HashSet<>(Files.readAllLines(half).stream().map(l -> JsonParser.parseString(l).getAsJsonObject().get("arch").getAsString() + "@"
+                        + JsonParser.parseString(l).getAsJsonObject().get("seed")).toList()), "two shards train the whole plan");
+        assertOneLineError(bnnas("bench", "--data-dir", data, "--table", table, "--shard", "2/2"), "--shard: '2/2' is not i/n");
+    }
+
+    @Test
+    void rankPrintsEveryPredictorWithItsIntervalsAndTheCeiling() throws IOException {
+        org.bnnas.space.SearchSpace space = org.bnnas.space.SearchSpace.load("bnnas-small");
+        Path table = shared.resolve("rank-gt.jsonl"), scores = shared.resolve("rank-scores.jsonl");
+        org.bnnas.engine.tensor.Rng rng = new org.bnnas.engine.tensor.Rng(3);
+        StringBuilder lines = new StringBuilder();
+        for (int i = 0; i < 12; i++) {
+            int[] arch = org.bnnas.space.Architecture.sample(space, rng);
+            double flops = org.bnnas.space.Cost.of(space, arch, 1, 28).flops(), acc = 0.85 + flops / 1e8;
+            for (long seed = 0; seed < (i < 4 ? 2 : 1); seed++) {
+                org.bnnas.experiment.GroundTruth.append(table, new org.bnnas.experiment.GroundTruth.Row(arch, flops, 1000 + i, seed, 4,
+                        acc + 0.002 * seed, acc, 100, "cpu", 2, "17", "abc", "2026-12-02"), space);
+            }
+            lines.append("{\"arch\":\"").append(org.bnnas.space.Architecture.format(arch)).append("\",\"evaluator\":\"naswot\",\"score\":")
+                    .append(i % 3).append("}\n");
+        }
+        Files.writeString(scores, lines);
+        Result r = bnnas("rank", "--ground-truth", table, "--scores", scores, "--flops-limit", "4M", "--resamples", 200);
+        assertEquals(0, r.code(), r.err());
+        for (String s : List.of("12 architectures at 4 epochs", "seed noise: sd 0.0014", "noise ceiling", "flops ", "params ", "random ", "naswot ")) {
+            assertTrue(r.out().contains(s), s + " in\n" + r.out());
+        }
+        Result j = bnnas("rank", "--ground-truth", table, "--scores", scores, "--resamples", 200, "--json");
+        JsonObject flopsLine = j.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .filter(o -> o.has("predictor") && o.get("predictor").getAsString().equals("flops")).findFirst().orElseThrow();
+        assertTrue(flopsLine.get("tau").getAsDouble() > 0.9 && flopsLine.get("p").getAsDouble() < 0.01, "the truth follows FLOPs here: " + flopsLine);
+        Files.writeString(scores, lines + "{\"arch\":\"" + r.out().lines().toList().size() + "\",\"evaluator\":\"x\",\"score\":1}\n");
+        assertOneLineError(bnnas("rank", "--ground-truth", table, "--scores", scores), "--scores " + scores + ": line 13");
+    }
+
+    @Test
     void trainSupernetResumesAFinishedRunWithoutRetraining() throws IOException {
         Path out = shared.resolve("supernet");
         Object[] args = {"train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 100, "--out", out};

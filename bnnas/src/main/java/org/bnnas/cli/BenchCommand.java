@@ -1,0 +1,125 @@
+// BenchCommand: `bnnas bench`: trains the ranking study's ground truth, one row per (architecture,
+// seed) appended to a table, resumably and in shards.
+package org.bnnas.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.bnnas.data.Datasets;
+import org.bnnas.experiment.GroundTruth;
+import org.bnnas.experiment.RunDir;
+import org.bnnas.space.Architecture;
+import org.bnnas.space.SearchSpace;
+import org.bnnas.train.Retrainer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Train the ground truth of the ranking study: architectures sampled as the search samples them (uniform single paths,",
+                "stratified by FLOPs, some near the FLOPs limit), each from scratch, one row per (architecture, seed) appended to --table.",
+                "Rerun to continue; rows already in the table are not trained again. --shard i/n trains machine i's share of n."})
+final class BenchCommand implements Callable<Integer> {
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--table", required = true, paramLabel = "FILE", description = "The table (JSON lines) the rows are appended to.")
+    Path table;
+
+    @Option(names = "--archs", paramLabel = "N", description = "Architectures in the plan (default: ${DEFAULT-VALUE}).")
+    int archs = 60;
+
+    @Option(names = "--second-seeds", paramLabel = "N", description = "Of them, how many are trained with a second seed too (default: ${DEFAULT-VALUE}).")
+    int secondSeeds = 15;
+
+    @Option(names = "--near-limit", paramLabel = "N", description = "Of them, how many lie within 5% of the space's FLOPs limit (default: ${DEFAULT-VALUE}).")
+    int nearLimit = 20;
+
+    @Option(names = "--flops-limit", paramLabel = "FLOPS", description = "The limit the near-limit architectures are drawn around, e.g. 3.06M "
+            + "(default: the space's).")
+    String flopsLimit;
+
+    @Option(names = "--epochs", paramLabel = "N", description = "Training epochs per architecture (default: ${DEFAULT-VALUE}).")
+    int epochs = 4;
+
+    @Option(names = "--batch-size", paramLabel = "N", description = "Training batch size (default: ${DEFAULT-VALUE}).")
+    int batchSize = Retrainer.Config.DEFAULT_BATCH;
+
+    @Option(names = "--shard", paramLabel = "i/n", description = "Train only plan entries i, i + n, i + 2n, ... (i from 0; default 0/1: all).")
+    String shard = "0/1";
+
+    @Option(names = "--max-rows", paramLabel = "N", description = "Stop after training N rows in this call (default: the whole plan).")
+    Integer maxRows;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        common.apply();
+        SearchSpace space = common.loadSpace();
+        String[] parts = shard.split("/");
+        int index, count;
+        try {
+            if (parts.length != 2) throw new NumberFormatException();
+            index = Integer.parseInt(parts[0].strip());
+            count = Integer.parseInt(parts[1].strip());
+            if (count < 1 || index < 0 || index >= count) throw new NumberFormatException();
+        } catch (NumberFormatException e) {
+            throw new CliException("--shard: '" + shard + "' is not i/n with 0 <= i < n, such as 0/1 or 2/4");
+        }
+        if (epochs < 1) throw new CliException("--epochs must be at least 1, got " + epochs);
+        if (batchSize < 1) throw new CliException("--batch-size must be at least 1, got " + batchSize);
+        if (maxRows != null && maxRows < 1) throw new CliException("--max-rows must be at least 1, got " + maxRows);
+        double limit = flopsLimit == null ? space.flopsLimit : SearchCommand.SearchOptions.parseFlops(flopsLimit, "--flops-limit");
+        Datasets.Splits data = common.loadData();
+        List<GroundTruth.Entry> plan;
+        try {
+            plan = GroundTruth.plan(space, data.train().channels(), data.train().size(), archs, secondSeeds, nearLimit, limit, common.seed, common.seed);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--archs, --second-seeds, --near-limit: " + e.getMessage());
+        }
+        List<GroundTruth.Row> rows;
+        try {
+            rows = GroundTruth.read(table, space);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--table " + e.getMessage());
+        }
+        Set<String> done = GroundTruth.done(rows);
+        List<GroundTruth.Entry> mine = plan.stream().filter(e -> GroundTruth.inShard(e.index(), index, count)).toList();
+        long left = mine.stream().filter(e -> !done.contains(GroundTruth.key(e, epochs))).count();
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("bench: %d rows in the plan (%d architectures, %d with a second seed), shard %d/%d holds %d, %d of them still to train, %d epochs each%n",
+                plan.size(), archs, secondSeeds, index, count, mine.size(), left, epochs);
+        out.flush();
+        RunDir run = common.runDir("bench");
+        Map<String, Object> config = common.baseConfig("bench");
+        config.put("table", table.toString());
+        config.put("archs", archs);
+        config.put("second_seeds", secondSeeds);
+        config.put("near_limit", nearLimit);
+        config.put("flops_limit", limit);
+        config.put("epochs", epochs);
+        config.put("batch_size", batchSize);
+        config.put("shard", shard);
+        run.writeJson("config.json", config);
+        int trained = 0;
+        for (GroundTruth.Entry e : mine) {
+            if (done.contains(GroundTruth.key(e, epochs))) continue;
+            if (maxRows != null && trained == maxRows) break;
+            out.printf("bench %d/%d: plan entry %d, %s, seed %d%n", ++trained, left, e.index(), Architecture.format(e.arch()), e.seed());
+            out.flush();
+            GroundTruth.Row r = GroundTruth.train(space, e.arch(), e.seed(), epochs, batchSize, data, Main.commit());
+            GroundTruth.append(table, r, space);
+            out.printf("  %.2fM FLOPs: validation top-1 %.4f, test top-1 %.4f (%.0f s)%n", r.flops() / 1e6, r.valTop1(), r.testTop1(), r.trainSeconds());
+            out.flush();
+        }
+        out.printf("bench: %s holds %d rows%n", table, GroundTruth.read(table, space).size());
+        return 0;
+    }
+}

@@ -1,0 +1,94 @@
+// GroundTruthTest: the plan samples as the search does (uniform paths, stratified by FLOPs, a share
+// near the limit), the table keeps what it was given, refuses a repeated row, survives a cut-off
+// last line, and shards split the plan without overlap.
+package org.bnnas.experiment;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.bnnas.space.Architecture;
+import org.bnnas.space.Cost;
+import org.bnnas.space.SearchSpace;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GroundTruthTest {
+    static final SearchSpace SMALL = SearchSpace.load("bnnas-small");
+    static final double LIMIT = 3.06e6;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void thePlanHoldsTheCountsAskedForSpreadOverTheFlopsRange() {
+        List<GroundTruth.Entry> plan = GroundTruth.plan(SMALL, 1, 28, 60, 15, 20, LIMIT, 0, 7);
+        assertEquals(75, plan.size());
+        Set<String> archs = new HashSet<>();
+        int near = 0;
+        double lo = Double.MAX_VALUE, hi = 0;
+        for (GroundTruth.Entry e : plan.subList(0, 60)) {
+            assertTrue(archs.add(Architecture.key(e.arch())), "distinct");
+            assertEquals(7, e.seed());
+            double f = Cost.of(SMALL, e.arch(), 1, 28).flops();
+            if (Math.abs(f - LIMIT) <= 0.05 * LIMIT) near++;
+            lo = Math.min(lo, f);
+            hi = Math.max(hi, f);
+        }
+        assertTrue(near >= 20, near + " within 5% of the limit");
+        assertTrue(lo < 3.0e6 && hi > 5.5e6, "the stratified share spans the range: " + lo + " .. " + hi);
+        for (int k = 0; k < 15; k++) {
+            assertEquals(Architecture.key(plan.get(k).arch()), Architecture.key(plan.get(60 + k).arch()), "the second seeds retrain the first 15");
+            assertEquals(8, plan.get(60 + k).seed());
+        }
+        int nearInFirstTen = 0;
+        for (GroundTruth.Entry e : plan.subList(0, 10)) if (Math.abs(Cost.of(SMALL, e.arch(), 1, 28).flops() - LIMIT) <= 0.05 * LIMIT) nearInFirstTen++;
+        assertTrue(nearInFirstTen >= 2 && nearInFirstTen <= 5, "a prefix holds both kinds in proportion: " + nearInFirstTen + " of 10");
+        List<GroundTruth.Entry> again = GroundTruth.plan(SMALL, 1, 28, 60, 15, 20, LIMIT, 0, 7);
+        for (int i = 0; i < plan.size(); i++) assertEquals(Architecture.key(plan.get(i).arch()), Architecture.key(again.get(i).arch()), "seeded");
+    }
+
+    @Test
+    void shardsSplitThePlanWithoutOverlap() {
+        Set<Integer> seen = new HashSet<>();
+        for (int shard = 0; shard < 3; shard++) {
+            for (int i = 0; i < 75; i++) if (GroundTruth.inShard(i, shard, 3)) assertTrue(seen.add(i));
+        }
+        assertEquals(75, seen.size());
+    }
+
+    @Test
+    void theTableKeepsItsRowsAndRefusesARepeatedOne() throws IOException {
+        Path table = dir.resolve("gt/table.jsonl");
+        int[] a = Architecture.sample(SMALL, new org.bnnas.engine.tensor.Rng(1)), b = Architecture.sample(SMALL, new org.bnnas.engine.tensor.Rng(2));
+        GroundTruth.Row r1 = new GroundTruth.Row(a, 3.1e6, 300_000, 0, 4, 0.88, 0.87, 120.5, "cpu", 2, "17", "abc", "2026-12-02");
+        GroundTruth.Row r2 = new GroundTruth.Row(b, 4.2e6, 400_000, 0, 4, 0.89, 0.885, 130.5, "cpu", 2, "17", "abc", "2026-12-02");
+        GroundTruth.append(table, r1, SMALL);
+        GroundTruth.append(table, r2, SMALL);
+        List<GroundTruth.Row> rows = GroundTruth.read(table, SMALL);
+        assertEquals(2, rows.size());
+        assertEquals(Architecture.format(a), Architecture.format(rows.get(0).arch()));
+        assertEquals(0.885, rows.get(1).testTop1());
+        assertTrue(Files.readString(table).contains("\"ops\":\"" + GroundTruth.ops(SMALL, a) + "\""), "op names beside the indices");
+        Files.writeString(table, Files.readString(table) + "{\"arch\": \"0,-1", java.nio.file.StandardOpenOption.TRUNCATE_EXISTING);
+        assertEquals(2, GroundTruth.read(table, SMALL).size(), "a last line cut off by a kill is left out");
+        GroundTruth.append(dir.resolve("other.jsonl"), r1, SMALL);
+        Path merged = dir.resolve("merged.jsonl");
+        Files.writeString(merged, Files.readString(dir.resolve("other.jsonl")) + String.join("\n", Files.readAllLines(table).subList(0, 2)) + "\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> GroundTruth.read(merged, SMALL));
+        assertTrue(e.getMessage().startsWith(merged + ": line 2 repeats line 1"), e.getMessage());
+    }
+
+    @Test
+    void aPlanThatCannotBeMetIsRefused() {
+        assertThrows(IllegalArgumentException.class, () -> GroundTruth.plan(SMALL, 1, 28, 10, 0, 5, 0, 0, 0), "near the limit without a limit");
+        assertThrows(IllegalArgumentException.class, () -> GroundTruth.plan(SMALL, 1, 28, 10, 11, 0, LIMIT, 0, 0), "more second seeds than architectures");
+        assertThrows(IllegalArgumentException.class, () -> GroundTruth.plan(SMALL, 1, 28, 10, 0, 5, 1e3, 0, 0), "no path near a limit below the cheapest");
+    }
+}

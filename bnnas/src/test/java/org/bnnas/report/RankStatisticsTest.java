@@ -1,0 +1,74 @@
+// RankStatisticsTest: the ranking statistics on cases whose answers are known.
+package org.bnnas.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.bnnas.engine.tensor.Rng;
+import org.junit.jupiter.api.Test;
+
+class RankStatisticsTest {
+    static final double[] TRUTH = {0.80, 0.82, 0.85, 0.86, 0.88, 0.89, 0.90, 0.91, 0.915, 0.92};
+
+    @Test
+    void aPerfectPredictorHasTauOneAndASmallPValueAndNoRegret() {
+        double[] perfect = TRUTH.clone();
+        RankStatistics.Interval tau = RankStatistics.tau(perfect, TRUTH, 1000, new Rng(1));
+        assertEquals(1.0, tau.estimate());
+        assertEquals(1.0, tau.lo(), 1e-12, "every resample keeps the order");
+        assertEquals(1.0 / 1001, RankStatistics.permutationP(perfect, TRUTH, 1000, new Rng(2)), 1e-3, "no permutation of 10 reaches tau 1 in 1,000 draws");
+        assertEquals(0.0, RankStatistics.regret(perfect, TRUTH));
+        assertEquals(1.0, RankStatistics.topKPrecision(perfect, TRUTH, 3));
+    }
+
+    @Test
+    void aPredictorWithoutInformationIsInsideTheNoise() {
+        Rng rng = new Rng(5);
+        double[] truth = new double[60], noise = new double[60];
+        for (int i = 0; i < 60; i++) {
+            truth[i] = rng.nextGaussian();
+            noise[i] = rng.nextGaussian();
+        }
+        RankStatistics.Interval tau = RankStatistics.tau(noise, truth, 2000, new Rng(6));
+        assertTrue(tau.lo() < 0 && tau.hi() > 0, "the interval holds 0: " + tau);
+        assertTrue(tau.hi() - tau.lo() > 0.2 && tau.hi() - tau.lo() < 0.5, "about +-0.17 at n 60: " + tau);
+        double p = RankStatistics.permutationP(noise, truth, 2000, new Rng(7));
+        assertTrue(p > 0.05, "p " + p);
+    }
+
+    @Test
+    void theRegretAndTopKAreThoseOfThePick() {
+        double[] score = {9, 1, 2, 3, 4, 5, 6, 7, 8, 0}; // picks architecture 0, the worst; its top 3 are 0, 8, 7
+        assertEquals(0.92 - 0.80, RankStatistics.regret(score, TRUTH), 1e-12);
+        assertEquals(2.0 / 3, RankStatistics.topKPrecision(score, TRUTH, 3), 1e-12, "8 and 7 are among the best three (9, 8, 7)");
+    }
+
+    @Test
+    void partialTauRemovesWhatFlopsExplains() {
+        double[] flops = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+        double[] truthOfFlops = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10.5};
+        double[] score = {2, 1, 4, 3, 6, 5, 8, 7, 10, 9};
+        double expected = (RankCorrelation.kendallTau(score, truthOfFlops) - RankCorrelation.kendallTau(score, flops) * RankCorrelation.kendallTau(truthOfFlops, flops))
+                / Math.sqrt((1 - Math.pow(RankCorrelation.kendallTau(score, flops), 2)) * (1 - Math.pow(RankCorrelation.kendallTau(truthOfFlops, flops), 2)));
+        assertEquals(expected, RankStatistics.partialTau(score, truthOfFlops, flops), 1e-12);
+        assertTrue(Double.isNaN(RankStatistics.partialTau(flops, truthOfFlops, flops)), "FLOPs given FLOPs says nothing");
+    }
+
+    @Test
+    void theCeilingFallsWithTheSeedNoise() {
+        double[] none = new double[TRUTH.length], some = new double[TRUTH.length], much = new double[TRUTH.length];
+        java.util.Arrays.fill(some, 0.005);
+        java.util.Arrays.fill(much, 0.05);
+        assertEquals(1.0, RankStatistics.noiseCeiling(TRUTH, none, 200, new Rng(1)).estimate());
+        double mid = RankStatistics.noiseCeiling(TRUTH, some, 2000, new Rng(1)).estimate(), low = RankStatistics.noiseCeiling(TRUTH, much, 2000, new Rng(1)).estimate();
+        assertTrue(mid < 1 && low < mid && low > 0, mid + ", " + low);
+    }
+
+    @Test
+    void seedNoiseIsThePooledStandardDeviation() {
+        // deviations from the means: (+-0.01) twice and (+-0.02) once over 3 degrees of freedom: sqrt((4 * 1e-4 + 2 * 4e-4) / 3)
+        double[][] results = {{0.80, 0.82}, {0.85, 0.87}, {0.90, 0.94}, {0.88}};
+        assertEquals(Math.sqrt((4 * 1e-4 + 2 * 4e-4) / 3), RankStatistics.seedNoise(results), 1e-12);
+        assertTrue(Double.isNaN(RankStatistics.seedNoise(new double[][] {{0.8}, {0.9}})));
+    }
+}
