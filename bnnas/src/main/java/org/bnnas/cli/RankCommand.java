@@ -45,6 +45,10 @@ final class RankCommand implements Callable<Integer> {
     @Option(names = "--epochs", paramLabel = "N", description = "The rows to use when the table holds several epoch budgets.")
     Integer epochs;
 
+    @Option(names = "--epochs-as-predictor", paramLabel = "N", description = "Also rank the table's own results at N epochs against the truth "
+            + "(the check that a shorter training budget orders the architectures as a longer one does).")
+    Integer epochsAsPredictor;
+
     @Option(names = "--flops-limit", paramLabel = "FLOPS", description = "The equal-FLOPs bin: architectures within 5% of this (default: the space's).")
     String flopsLimit;
 
@@ -106,6 +110,19 @@ final class RankCommand implements Callable<Integer> {
             predictors.computeIfAbsent("flops", k -> new LinkedHashMap<>()).put(archs.get(i), flops[i]);
             predictors.computeIfAbsent("params", k -> new LinkedHashMap<>()).put(archs.get(i), params[i]);
             predictors.computeIfAbsent("random", k -> new LinkedHashMap<>()).put(archs.get(i), new Rng(seed ^ archs.get(i).hashCode()).nextDouble());
+        }
+        if (epochsAsPredictor != null) {
+            Map<String, double[]> sums = new LinkedHashMap<>();
+            for (GroundTruth.Row r : rows) {
+                if (r.epochs() != epochsAsPredictor) continue;
+                double[] acc = sums.computeIfAbsent(Architecture.format(r.arch()), k -> new double[2]);
+                acc[0] += r.valTop1();
+                acc[1]++;
+            }
+            if (sums.isEmpty()) throw new CliException("--epochs-as-predictor " + epochsAsPredictor + ": the table has no rows of " + epochsAsPredictor + " epochs");
+            Map<String, Double> shorter = new LinkedHashMap<>();
+            sums.forEach((arch, acc) -> shorter.put(arch, acc[0] / acc[1]));
+            predictors.put("top1@" + epochsAsPredictor, shorter);
         }
         for (Path f : scores) readScores(f, s, predictors);
 

@@ -309,8 +309,15 @@ class CliTest {
         JsonObject flopsLine = j.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject())
                 .filter(o -> o.has("predictor") && o.get("predictor").getAsString().equals("flops")).findFirst().orElseThrow();
         assertTrue(flopsLine.get("tau").getAsDouble() > 0.9 && flopsLine.get("p").getAsDouble() < 0.01, "the truth follows FLOPs here: " + flopsLine);
+        org.bnnas.experiment.GroundTruth.read(table, space).stream().filter(row -> row.seed() == 0).limit(6).forEach(row -> org.bnnas.experiment.GroundTruth.append(table,
+                new org.bnnas.experiment.GroundTruth.Row(row.arch(), row.flops(), row.params(), row.seed(), 12, row.valTop1() + 0.01, row.testTop1(), 300,
+                        "cpu", 2, "17", "abc", "2026-12-02"), space));
+        assertOneLineError(bnnas("rank", "--ground-truth", table), "holds rows of [4, 12] epochs: choose with --epochs");
+        Result check = bnnas("rank", "--ground-truth", table, "--epochs", 12, "--epochs-as-predictor", 4, "--resamples", 200);
+        assertEquals(0, check.code(), check.err());
+        assertTrue(check.out().lines().anyMatch(l -> l.startsWith("top1@4") && l.contains(" 0.867 [")), "12 epochs order the six nearly as 4 do:\n" + check.out());
         Files.writeString(scores, lines + "{\"arch\":\"" + r.out().lines().toList().size() + "\",\"evaluator\":\"x\",\"score\":1}\n");
-        assertOneLineError(bnnas("rank", "--ground-truth", table, "--scores", scores), "--scores " + scores + ": line 13");
+        assertOneLineError(bnnas("rank", "--ground-truth", table, "--epochs", 4, "--scores", scores), "--scores " + scores + ": line 13");
     }
 
     @Test
