@@ -39,7 +39,8 @@ final class RankCommand implements Callable<Integer> {
     @Option(names = "--ground-truth", required = true, paramLabel = "FILE", description = "The table bnnas bench writes.")
     Path groundTruth;
 
-    @Option(names = "--scores", split = ",", paramLabel = "FILE", description = "Score files (JSON lines with arch, evaluator, score), comma-separated.")
+    @Option(names = "--scores", split = ",", paramLabel = "FILE", description = "Score files (JSON lines with arch, evaluator, score), comma-separated; "
+            + "a supernet's (train-supernet --score-archs) are named evaluator/s<seed>@<epochs>.")
     List<Path> scores = new ArrayList<>();
 
     @Option(names = "--epochs", paramLabel = "N", description = "The rows to use when the table holds several epoch budgets.")
@@ -219,7 +220,9 @@ final class RankCommand implements Callable<Integer> {
             try {
                 JsonObject o = JsonParser.parseString(lines.get(i)).getAsJsonObject();
                 String arch = Architecture.format(Architecture.parse(o.get("arch").getAsString(), space));
-                String predictor = o.get("evaluator").getAsString();
+                String predictor = o.get("evaluator").getAsString(); // a supernet's scores carry its seed and the training done
+                if (o.has("supernet_seed")) predictor += "/s" + o.get("supernet_seed").getAsLong();
+                if (o.has("epoch")) predictor += "@" + new java.math.BigDecimal(o.get("epoch").getAsString()).stripTrailingZeros().toPlainString();
                 double score = o.get("score").getAsDouble();
                 Double before = into.computeIfAbsent(predictor, k -> new LinkedHashMap<>()).put(arch, score);
                 if (before != null && before != score && !predictor.equals("flops") && !predictor.equals("params")) {

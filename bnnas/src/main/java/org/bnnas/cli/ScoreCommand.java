@@ -46,7 +46,7 @@ final class ScoreCommand implements Callable<Integer> {
     List<String> archs = new ArrayList<>();
 
     @Option(names = "--arch-file", paramLabel = "FILE", description = "Architectures, one per line (# starts a comment), or JSON: a list of them, "
-            + "of objects with an \"arch\" field, or an object with an \"archs\" list.")
+            + "of objects with an \"arch\" field, an object with an \"archs\" list, or JSON lines with an \"arch\" each (a bnnas bench table).")
     Path archFile;
 
     @Option(names = "--checkpoint", paramLabel = "FILE", description = "A supernet checkpoint (bn, accuracy, and the weights of its paths for the "
@@ -124,7 +124,10 @@ final class ScoreCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Architectures from a text file (one per line) or a JSON file; every one is checked against the space. */
+    /**
+     * Architectures from a text file (one per line) or a JSON file, in order, each once (a table
+     * lists an architecture once per seed); every one is checked against the space.
+     */
     static List<int[]> readArchFile(Path file, SearchSpace space) {
         String text;
         try {
@@ -136,10 +139,17 @@ final class ScoreCommand implements Callable<Integer> {
         String trimmed = text.strip();
         if (trimmed.startsWith("[") || trimmed.startsWith("{")) {
             try {
-                JsonElement root = JsonParser.parseString(trimmed);
-                JsonArray list = root.isJsonArray() ? root.getAsJsonArray() : root.getAsJsonObject().getAsJsonArray("archs");
-                if (list == null) throw new CliException("--arch-file " + file + ": a JSON object needs an \"archs\" list");
-                for (JsonElement e : list) found.add(archText(e.isJsonObject() ? e.getAsJsonObject().get("arch") : e, file));
+                List<JsonElement> entries = new ArrayList<>();
+                List<String> lines = trimmed.lines().filter(l -> !l.isBlank()).toList();
+                if (lines.size() > 1 && lines.stream().allMatch(l -> l.strip().startsWith("{") && l.strip().endsWith("}"))) { // JSON lines
+                    for (String line : lines) entries.add(JsonParser.parseString(line));
+                } else {
+                    JsonElement root = JsonParser.parseString(trimmed);
+                    JsonArray list = root.isJsonArray() ? root.getAsJsonArray() : root.getAsJsonObject().getAsJsonArray("archs");
+                    if (list == null) throw new CliException("--arch-file " + file + ": a JSON object needs an \"archs\" list");
+                    list.forEach(entries::add);
+                }
+                for (JsonElement e : entries) found.add(archText(e.isJsonObject() ? e.getAsJsonObject().get("arch") : e, file));
             } catch (JsonParseException | IllegalStateException e) {
                 throw new CliException("--arch-file " + file + ": not valid JSON (" + e.getMessage() + ")");
             }
@@ -150,12 +160,15 @@ final class ScoreCommand implements Callable<Integer> {
             }
         }
         List<int[]> out = new ArrayList<>();
+        Set<String> seen = new java.util.HashSet<>();
         for (int i = 0; i < found.size(); i++) {
+            int[] a;
             try {
-                out.add(Architecture.parse(found.get(i), space));
+                a = Architecture.parse(found.get(i), space);
             } catch (IllegalArgumentException e) {
                 throw new CliException("--arch-file " + file + ": architecture " + (i + 1) + " (" + found.get(i) + "): " + e.getMessage());
             }
+            if (seen.add(Architecture.key(a))) out.add(a);
         }
         return out;
     }

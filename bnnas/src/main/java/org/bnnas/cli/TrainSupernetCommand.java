@@ -3,6 +3,7 @@
 package org.bnnas.cli;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,6 +12,7 @@ import org.bnnas.data.Datasets;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.experiment.RunDir;
 import org.bnnas.experiment.Stages;
+import org.bnnas.experiment.SupernetScoring;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.supernet.Supernet;
 import org.bnnas.train.SupernetTrainer;
@@ -33,6 +35,18 @@ final class TrainSupernetCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint (same options as the first call).")
     boolean resume;
 
+    @Option(names = "--score-archs", paramLabel = "FILE", description = "Architectures to score with the supernet's predictor as it trains (bn for "
+            + "--mode bn, accuracy for full), into scores.jsonl: a file as bnnas score's --arch-file takes, a bnnas bench table included.")
+    Path scoreArchs;
+
+    @Option(names = "--score-every", paramLabel = "EPOCHS", description = "How often to score them (default: 0.25 epochs for bn, 2 for full; and "
+            + "always after the last epoch).")
+    Double scoreEvery;
+
+    @Option(names = "--calibration-batches", paramLabel = "N", description = "Training batches that recalibrate BN statistics when scoring by "
+            + "accuracy (default: ${DEFAULT-VALUE}).")
+    int calibrationBatches = 20;
+
     @Spec
     CommandSpec spec;
 
@@ -48,8 +62,18 @@ final class TrainSupernetCommand implements Callable<Integer> {
         Map<String, Object> config = common.baseConfig("train-supernet");
         config.put("supernet", cfg);
         run.writeJson("config.json", config);
-        try (Supernet net = new Supernet(space, data.train().channels(), new Rng(common.seed))) {
-            List<TrainingLoop.EpochStats> stats = Stages.trainSupernet(run, net, data, cfg, resume, out);
+        List<int[]> toScore = scoreArchs == null ? null : ScoreCommand.readArchFile(scoreArchs, space);
+        if (scoreEvery != null && !(scoreEvery > 0)) throw new CliException("--score-every must be positive, got " + scoreEvery);
+        if (calibrationBatches < 1) throw new CliException("--calibration-batches must be at least 1, got " + calibrationBatches);
+        double every = scoreEvery != null ? scoreEvery : cfg.mode() == SupernetTrainer.Mode.BN ? 0.25 : 2;
+        if (toScore != null) {
+            config.put("score_archs", scoreArchs.toString());
+            config.put("score_every", every);
+            run.writeJson("config.json", config);
+        }
+        try (Supernet net = new Supernet(space, data.train().channels(), new Rng(common.seed));
+             SupernetScoring scoring = toScore == null ? null : new SupernetScoring(run, net, cfg, toScore, every, data, calibrationBatches, out)) {
+            List<TrainingLoop.EpochStats> stats = Stages.trainSupernet(run, net, data, cfg, resume, scoring, out);
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("checkpoint", run.file(Stages.SUPERNET_FILE).toString());
             results.put("mode", cfg.mode().name().toLowerCase());

@@ -40,12 +40,18 @@ public final class Stages {
     /** Trains the supernet into run/supernet.safetensors (resuming from it when asked); returns the per-epoch figures of this call. */
     public static List<TrainingLoop.EpochStats> trainSupernet(RunDir run, Supernet net, Datasets.Splits data, SupernetTrainer.Config cfg,
                                                               boolean resume, PrintWriter out) {
+        return trainSupernet(run, net, data, cfg, resume, null, out);
+    }
+
+    /** As above, with {@code scoring} (may be null) scoring architectures as the supernet trains. */
+    public static List<TrainingLoop.EpochStats> trainSupernet(RunDir run, Supernet net, Datasets.Splits data, SupernetTrainer.Config cfg,
+                                                              boolean resume, SupernetScoring scoring, PrintWriter out) {
         String stage = "supernet";
         out.printf("supernet: %s training, %d epochs, batch %d, lr %.4g, on %d images%n", cfg.mode() == SupernetTrainer.Mode.BN
                 ? "BN-only (BN-NAS)" : "full (SPOS)", cfg.epochs(), cfg.batchSize(), cfg.lr(), data.train().count());
         out.flush();
         List<TrainingLoop.EpochStats> stats = SupernetTrainer.train(net, data.train(), cfg, run.file(SUPERNET_FILE), resume,
-                new EpochReporter(run, stage, cfg.epochs(), out, null));
+                TrainingLoop.Listener.all(new EpochReporter(run, stage, cfg.epochs(), out, null), scoring));
         plotTraining(run, stage);
         return stats;
     }

@@ -59,6 +59,18 @@ public final class TrainingLoop {
 
         /** After the epoch's checkpoint is written. */
         default void epochDone(EpochStats stats) {}
+
+        /** One listener that calls each of {@code listeners} in order (null ones are left out). */
+        static Listener all(Listener... listeners) {
+            List<Listener> ls = new ArrayList<>();
+            for (Listener l : listeners) if (l != null) ls.add(l);
+            return new Listener() {
+                @Override public void resumed(int epochsDone) { ls.forEach(l -> l.resumed(epochsDone)); }
+                @Override public void epochStarted(int epoch, int batches) { ls.forEach(l -> l.epochStarted(epoch, batches)); }
+                @Override public void batchDone(int epoch, int batch, BatchLog log) { ls.forEach(l -> l.batchDone(epoch, batch, log)); }
+                @Override public void epochDone(EpochStats stats) { ls.forEach(l -> l.epochDone(stats)); }
+            };
+        }
     }
 
     /** Where the checkpoint goes and whether to start from it; {@code config} must match on resume. */

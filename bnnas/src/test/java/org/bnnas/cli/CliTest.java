@@ -321,6 +321,21 @@ class CliTest {
     }
 
     @Test
+    void trainSupernetScoresTheTablesArchitecturesEveryQuarterEpoch() throws IOException {
+        Path table = shared.resolve("score-during.jsonl"), out = shared.resolve("scored-supernet");
+        Files.writeString(table, "{\"arch\":\"" + ARCH_A + "\",\"seed\":0}\n{\"arch\":\"" + ARCH_B + "\",\"seed\":0}\n{\"arch\":\"" + ARCH_A
+                + "\",\"seed\":1}\n");
+        Result r = bnnas("train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 50, "--score-archs", table,
+                "--out", out);
+        assertEquals(0, r.code(), r.err());
+        List<JsonObject> lines = Files.readAllLines(out.resolve("scores.jsonl")).stream().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+        assertEquals(8, lines.size(), "2 architectures (the table lists one twice) at 0.25, 0.5, 0.75 and 1 epochs of 4 batches");
+        assertEquals(List.of(0.25, 0.25, 0.5, 0.5, 0.75, 0.75, 1.0, 1.0), lines.stream().map(o -> o.get("epoch").getAsDouble()).toList());
+        for (JsonObject o : lines) assertEquals("bn", o.get("evaluator").getAsString());
+        assertTrue(lines.get(7).get("train_seconds").getAsDouble() >= lines.get(0).get("train_seconds").getAsDouble());
+    }
+
+    @Test
     void trainSupernetResumesAFinishedRunWithoutRetraining() throws IOException {
         Path out = shared.resolve("supernet");
         Object[] args = {"train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 100, "--out", out};

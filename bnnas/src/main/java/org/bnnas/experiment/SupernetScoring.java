@@ -1,0 +1,117 @@
+// SupernetScoring: scores a list of architectures with a supernet's own predictor while it trains
+// (the BN indicator for BN-only training, SPOS's accuracy for full training), every so many
+// epochs, into the run directory's scores.jsonl, for bnnas rank.
+package org.bnnas.experiment;
+
+import com.google.gson.JsonObject;
+import java.io.PrintWriter;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.bnnas.data.Datasets;
+import org.bnnas.score.AccuracyEvaluator;
+import org.bnnas.score.BnScore;
+import org.bnnas.space.Architecture;
+import org.bnnas.supernet.Supernet;
+import org.bnnas.train.BatchLog;
+import org.bnnas.train.SupernetTrainer;
+import org.bnnas.train.TrainingLoop;
+
+/**
+ * A point is scored when training has done a multiple of {@code every} epochs (after the batch
+ * that crosses it, so a quarter epoch is scored at the batch that completes it) and after the last
+ * epoch. Each line: arch, evaluator (bn or accuracy), score, epoch (the training done, in epochs),
+ * train_seconds (the training time so far, scoring left out) and supernet_seed. A resumed run keeps
+ * the points already in the file and continues its training time.
+ */
+public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseable {
+    static final String FILE = "scores.jsonl";
+    private final RunDir run;
+    private final Supernet net;
+    private final boolean bn;
+    private final List<int[]> archs;
+    private final double every;
+    private final int epochs;
+    private final long seed;
+    private final PrintWriter out;
+    private final AccuracyEvaluator accuracy;
+    private final Set<String> recorded = new HashSet<>();
+    private double trainSeconds, lastPoint;
+    private long mark = System.nanoTime();
+    private int batches;
+
+    public SupernetScoring(RunDir run, Supernet net, SupernetTrainer.Config cfg, List<int[]> archs, double every, Datasets.Splits data,
+                           int calibrationBatches, PrintWriter out) {
+        if (!(every > 0)) throw new IllegalArgumentException("score every " + every + " epochs: must be positive");
+        this.run = run;
+        this.net = net;
+        this.bn = cfg.mode() == SupernetTrainer.Mode.BN;
+        this.archs = archs;
+        this.every = every;
+        this.epochs = cfg.epochs();
+        this.seed = cfg.seed();
+        this.out = out;
+        this.accuracy = bn ? null : new AccuracyEvaluator(net, data.train(), data.validation(), calibrationBatches, Stages.EVAL_BATCH, cfg.seed());
+        for (JsonObject o : run.metricsFile(FILE)) {
+            if (o.get("supernet_seed").getAsLong() != seed) continue;
+            recorded.add(o.get("epoch").getAsString());
+            trainSeconds = Math.max(trainSeconds, o.get("train_seconds").getAsDouble());
+            lastPoint = Math.max(lastPoint, o.get("epoch").getAsDouble());
+        }
+    }
+
+    @Override
+    public void epochStarted(int epoch, int count) {
+        batches = count;
+        mark = System.nanoTime();
+    }
+
+    @Override
+    public void batchDone(int epoch, int batch, BatchLog log) {
+        double done = epoch + (batch + 1) / (double) batches;
+        if (batch + 1 < batches && Math.floor(done / every + 1e-9) > Math.floor(lastPoint / every + 1e-9)) score(done);
+    }
+
+    @Override
+    public void epochDone(TrainingLoop.EpochStats st) {
+        double done = st.epoch() + 1;
+        if (Math.floor(done / every + 1e-9) > Math.floor(lastPoint / every + 1e-9) || st.epoch() + 1 == epochs) score(done);
+        else tick();
+    }
+
+    private void tick() {
+        long now = System.nanoTime();
+        trainSeconds += (now - mark) / 1e9;
+        mark = now;
+    }
+
+    private void score(double epoch) {
+        tick();
+        lastPoint = epoch;
+        String key = Double.toString(epoch);
+        if (!recorded.add(key)) return;
+        long start = System.nanoTime();
+        BnScore table = bn ? BnScore.of(net) : null;
+        for (int[] a : archs) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("arch", Architecture.format(a));
+            m.put("evaluator", bn ? "bn" : "accuracy");
+            m.put("score", bn ? table.score(a) : accuracy.evaluate(a));
+            m.put("epoch", epoch);
+            m.put("train_seconds", trainSeconds);
+            m.put("supernet_seed", seed);
+            run.appendLine(FILE, m);
+        }
+        out.printf("  scored %d architectures after %.2f epochs (%.0f s of training) in %.3g s%n", archs.size(), epoch, trainSeconds,
+                (System.nanoTime() - start) / 1e9);
+        out.flush();
+        mark = System.nanoTime(); // scoring time is not training time
+    }
+
+    @Override
+    public void close() {
+        if (accuracy != null) accuracy.close();
+    }
+}
