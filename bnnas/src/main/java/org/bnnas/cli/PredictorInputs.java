@@ -53,7 +53,9 @@ final class PredictorInputs implements AutoCloseable {
     static PredictorInputs load(CommonOptions common, SearchSpace space, Collection<Predictor> predictors, Path checkpoint, String split, int batchSize,
                                 int calibrationBatches) {
         if (!split.equals("train") && !split.equals("val") && !split.equals("test")) throw new CliException("--split: '" + split + "' is not train, val or test");
-        if (batchSize < 2) throw new CliException("--batch-size must be at least 2 (BN in training mode needs two images), got " + batchSize);
+        if (batchSize < 2 && predictors.stream().anyMatch(Predictor::needsBatch)) {
+            throw new CliException("--batch-size must be at least 2 (BN in training mode needs two images), got " + batchSize);
+        }
         boolean needsData = predictors.stream().anyMatch(p -> p == Predictor.ACCURACY || p.needsBatch());
         Checkpoint.Info info = null;
         if (checkpoint != null) {
