@@ -22,12 +22,15 @@ import org.bnnas.train.TrainingLoop;
 /**
  * A point is scored when training has done a multiple of {@code every} epochs (after the batch
  * that crosses it, so a quarter epoch is scored at the batch that completes it) and after the last
- * epoch. Each line: arch, evaluator (bn or accuracy), score, epoch (the training done, in epochs),
- * train_seconds (the training time so far, scoring left out) and supernet_seed. A resumed run keeps
- * the points already in the file and continues its training time.
+ * epoch. Each line: arch, evaluator (bn or accuracy), score, seconds (the time that score took),
+ * epoch (the training done, in epochs), train_seconds (the training time so far, scoring left out)
+ * and supernet_seed. A BN-only supernet also writes, per point, the whole table of mean |gamma|
+ * ([layer][op], null for fixed identity layers) to bn_table.jsonl, from which the report draws the
+ * gammas' trajectories. A resumed run keeps the points already in the files and continues its
+ * training time.
  */
 public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseable {
-    static final String FILE = "scores.jsonl";
+    static final String FILE = "scores.jsonl", TABLE_FILE = "bn_table.jsonl";
     private final RunDir run;
     private final Supernet net;
     private final boolean bn;
@@ -94,11 +97,22 @@ public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseab
         if (!recorded.add(key)) return;
         long start = System.nanoTime();
         BnScore table = bn ? BnScore.of(net) : null;
+        if (bn) {
+            Map<String, Object> t = new LinkedHashMap<>();
+            t.put("epoch", epoch);
+            t.put("train_seconds", trainSeconds);
+            t.put("supernet_seed", seed);
+            t.put("table", table.table());
+            run.appendLine(TABLE_FILE, t);
+        }
         for (int[] a : archs) {
+            long one = System.nanoTime();
+            double score = bn ? table.score(a) : accuracy.evaluate(a);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("arch", Architecture.format(a));
             m.put("evaluator", bn ? "bn" : "accuracy");
-            m.put("score", bn ? table.score(a) : accuracy.evaluate(a));
+            m.put("score", score);
+            m.put("seconds", (System.nanoTime() - one) / 1e9);
             m.put("epoch", epoch);
             m.put("train_seconds", trainSeconds);
             m.put("supernet_seed", seed);
