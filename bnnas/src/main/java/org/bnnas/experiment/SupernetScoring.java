@@ -25,8 +25,9 @@ import org.bnnas.train.TrainingLoop;
  * epoch. Each line: arch, evaluator (bn or accuracy), score, seconds (the time that score took),
  * epoch (the training done, in epochs), train_seconds (the training time so far, scoring left out)
  * and supernet_seed. A BN-only supernet also writes, per point, the whole table of mean |gamma|
- * ([layer][op], null for fixed identity layers) to bn_table.jsonl, from which the report draws the
- * gammas' trajectories. A resumed run keeps the points already in the files and continues its
+ * ([layer][op], null for fixed identity layers) and the mean training loss of the batches since
+ * the last point to bn_table.jsonl, from which the report draws the loss and the gammas'
+ * trajectories. A resumed run keeps the points already in the files and continues its
  * training time.
  */
 public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseable {
@@ -44,6 +45,10 @@ public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseab
     private double trainSeconds, lastPoint;
     private long mark = System.nanoTime();
     private int batches;
+    private BatchLog log;
+    private int counted; // batches of the current epoch whose loss is in lossSum
+    private double lossSum;
+    private int lossCount;
 
     public SupernetScoring(RunDir run, Supernet net, SupernetTrainer.Config cfg, List<int[]> archs, double every, Datasets.Splits data,
                            int calibrationBatches, PrintWriter out) {
@@ -68,11 +73,13 @@ public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseab
     @Override
     public void epochStarted(int epoch, int count) {
         batches = count;
+        counted = 0;
         mark = System.nanoTime();
     }
 
     @Override
     public void batchDone(int epoch, int batch, BatchLog log) {
+        this.log = log;
         double done = epoch + (batch + 1) / (double) batches;
         if (batch + 1 < batches && Math.floor(done / every + 1e-9) > Math.floor(lastPoint / every + 1e-9)) score(done);
     }
@@ -98,8 +105,18 @@ public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseab
         long start = System.nanoTime();
         BnScore table = bn ? BnScore.of(net) : null;
         if (bn) {
+            if (log != null) { // read once per point: on a GPU a read waits for the device
+                for (int b = counted; b < log.batches(); b++) {
+                    lossSum += log.loss(b);
+                    lossCount++;
+                }
+                counted = log.batches();
+            }
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("epoch", epoch);
+            t.put("loss", lossCount == 0 ? Double.NaN : lossSum / lossCount);
+            lossSum = 0;
+            lossCount = 0;
             t.put("train_seconds", trainSeconds);
             t.put("supernet_seed", seed);
             t.put("table", table.table());
