@@ -1,0 +1,376 @@
+// RankingStudy: the ranking study's report: how each predictor ranks the ground truth's
+// architectures (with intervals, against FLOPs, params, random and the noise ceiling), how the
+// supernet predictors' ranking grows with training time, the speed of training and scoring, and
+// a verdict on each of the paper's claims that follows from those numbers and says no more.
+package org.bnnas.experiment;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.bnnas.engine.tensor.Rng;
+import org.bnnas.report.Plot;
+import org.bnnas.report.RankCorrelation;
+import org.bnnas.report.RankStatistics;
+import org.bnnas.space.Architecture;
+import org.bnnas.space.SearchSpace;
+
+/**
+ * Reads the table and a directory of score files named as the study writes them: bn-seed{s}.jsonl
+ * and spos-seed{s}.jsonl (a supernet's scores as it trains), bn-table-seed{s}.jsonl (its gamma
+ * table and loss), zero-cost.jsonl (bnnas score's lines). Writes report.md and its plots. Every
+ * verdict is computed by a rule stated beside it.
+ */
+public final class RankingStudy {
+    /** A predictor's scores at one point of one run: arch -> score. */
+    record Point(double epoch, double trainSeconds, Map<String, Double> scores, double secondsPerScore) {}
+
+    /** One supernet run: its kind, seed and points in training order. */
+    record Run(String kind, long seed, List<Point> points) {
+        Point last() {
+            return points.get(points.size() - 1);
+        }
+    }
+
+    private final SearchSpace space;
+    private final List<String> archs = new ArrayList<>();
+    private final double[] truth, flops, params;
+    private final double seedNoise;
+    private final int epochs, rowCount;
+    private final List<Run> runs = new ArrayList<>();
+    private final Map<String, Map<String, Double>> zeroCost = new LinkedHashMap<>();
+    private final Map<String, Double> zeroCostSeconds = new LinkedHashMap<>();
+    private final Map<Long, List<JsonObject>> tables = new TreeMap<>();
+    private final double flopsLimit;
+    private final int resamples;
+
+    public RankingStudy(SearchSpace space, List<GroundTruth.Row> rows, Path scoresDir, double flopsLimit, int resamples) {
+        this.space = space;
+        this.flopsLimit = flopsLimit;
+        this.resamples = resamples;
+        Map<Integer, Integer> perBudget = new TreeMap<>();
+        rows.forEach(r -> perBudget.merge(r.epochs(), 1, Integer::sum));
+        if (perBudget.isEmpty()) throw new IllegalArgumentException("the ground truth has no rows");
+        epochs = perBudget.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey(); // the main budget
+        Map<String, List<GroundTruth.Row>> byArch = new LinkedHashMap<>();
+        int count = 0;
+        for (GroundTruth.Row r : rows) {
+            if (r.epochs() != epochs) continue;
+            byArch.computeIfAbsent(Architecture.format(r.arch()), k -> new ArrayList<>()).add(r);
+            count++;
+        }
+        rowCount = count;
+        archs.addAll(byArch.keySet());
+        int n = archs.size();
+        truth = new double[n];
+        flops = new double[n];
+        params = new double[n];
+        double[][] perArch = new double[n][];
+        for (int i = 0; i < n; i++) {
+            List<GroundTruth.Row> rs = byArch.get(archs.get(i));
+            perArch[i] = rs.stream().mapToDouble(GroundTruth.Row::valTop1).toArray();
+            truth[i] = Arrays.stream(perArch[i]).average().orElseThrow();
+            flops[i] = rs.get(0).flops();
+            params[i] = rs.get(0).params();
+        }
+        seedNoise = RankStatistics.seedNoise(perArch);
+        if (scoresDir != null) readScores(scoresDir);
+    }
+
+    private void readScores(Path dir) {
+        RunDir d = new RunDir(dir);
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : files.sorted().toList()) {
+                String name = f.getFileName().toString();
+                if (name.matches("(bn|spos)-seed\\d+\\.jsonl")) runs.add(run(name.startsWith("bn") ? "BN-NAS" : "SPOS", d.metricsFile(name)));
+                else if (name.matches("bn-table-seed\\d+\\.jsonl")) tables.put(Long.parseLong(name.replaceAll("\\D", "")), d.metricsFile(name));
+                else if (name.equals("zero-cost.jsonl")) {
+                    for (JsonObject o : d.metricsFile(name)) {
+                        String p = o.get("evaluator").getAsString();
+                        zeroCost.computeIfAbsent(p, k -> new LinkedHashMap<>()).put(o.get("arch").getAsString(), o.get("score").getAsDouble());
+                        zeroCostSeconds.merge(p, o.get("seconds").getAsDouble(), Double::sum);
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(new IOException(dir + ": cannot list (" + e.getMessage() + ")", e));
+        }
+        zeroCostSeconds.replaceAll((p, total) -> total / zeroCost.get(p).size());
+    }
+
+    private static Run run(String kind, List<JsonObject> lines) {
+        TreeMap<Double, Point> points = new TreeMap<>();
+        long seed = 0;
+        Map<Double, double[]> time = new TreeMap<>();
+        for (JsonObject o : lines) {
+            double epoch = o.get("epoch").getAsDouble();
+            seed = o.get("supernet_seed").getAsLong();
+            Point p = points.computeIfAbsent(epoch, e -> new Point(e, o.get("train_seconds").getAsDouble(), new LinkedHashMap<>(), 0));
+            p.scores().put(o.get("arch").getAsString(), o.get("score").getAsDouble());
+            time.computeIfAbsent(epoch, e -> new double[2]);
+            time.get(epoch)[0] += o.has("seconds") ? o.get("seconds").getAsDouble() : Double.NaN;
+            time.get(epoch)[1]++;
+        }
+        List<Point> out = new ArrayList<>();
+        for (Point p : points.values()) out.add(new Point(p.epoch(), p.trainSeconds(), p.scores(), time.get(p.epoch())[0] / time.get(p.epoch())[1]));
+        return new Run(kind, seed, out);
+    }
+
+    /** The ground truth's values of the architectures a scoring covers, and the scores, aligned. */
+    private double[][] aligned(Map<String, Double> scores) {
+        List<Integer> idx = new ArrayList<>();
+        for (int i = 0; i < archs.size(); i++) if (scores.containsKey(archs.get(i))) idx.add(i);
+        double[][] out = new double[3][idx.size()]; // score, truth, flops
+        for (int k = 0; k < idx.size(); k++) {
+            out[0][k] = scores.get(archs.get(idx.get(k)));
+            out[1][k] = truth[idx.get(k)];
+            out[2][k] = flops[idx.get(k)];
+        }
+        return out;
+    }
+
+    private Map<String, Double> asMap(double[] values) {
+        Map<String, Double> m = new LinkedHashMap<>();
+        for (int i = 0; i < archs.size(); i++) m.put(archs.get(i), values[i]);
+        return m;
+    }
+
+    /** The final scorings to compare, by name: the baselines, each supernet run's last point, the zero-cost proxies. */
+    Map<String, Map<String, Double>> finalPredictors() {
+        Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+        out.put("flops", asMap(flops));
+        out.put("params", asMap(params));
+        Rng rng = new Rng(0);
+        double[] random = new double[archs.size()];
+        for (int i = 0; i < random.length; i++) random[i] = rng.nextDouble();
+        out.put("random", asMap(random));
+        for (Run r : runs) out.put(r.kind() + " seed " + r.seed() + " (" + fmt(r.last().epoch()) + " epochs)", r.last().scores());
+        out.putAll(zeroCost);
+        return out;
+    }
+
+    /** Writes report.md and the plots into {@code dir}. */
+    public void write(Path dir, String command) {
+        RunDir out = new RunDir(dir);
+        Rng rng = new Rng(1);
+        StringBuilder md = new StringBuilder("# The ranking study\n\n");
+        md.append("Made by `").append(command).append("`.\n\n");
+        md.append("## The ground truth\n\n");
+        md.append(String.format("%d architectures of `%s` trained from scratch for %d epochs (%d rows: %d architectures have a second seed). ",
+                archs.size(), space.name, epochs, rowCount, rowCount - archs.size()));
+        md.append(String.format("FLOPs from %.2fM to %.2fM. The truth of an architecture is the mean validation top-1 of its seeds. ",
+                Arrays.stream(flops).min().orElse(0) / 1e6, Arrays.stream(flops).max().orElse(0) / 1e6));
+        RankStatistics.Interval ceiling = null;
+        if (!Double.isNaN(seedNoise)) {
+            double[] sd = new double[archs.size()];
+            Arrays.fill(sd, seedNoise); // per architecture the noise of its mean: close enough with mostly one seed, and it errs high
+            ceiling = RankStatistics.noiseCeiling(truth, sd, resamples, rng);
+            md.append(String.format("One seed's validation top-1 varies with sd %.4f (pooled over the architectures with two seeds), so a perfect "
+                    + "predictor would reach Kendall tau %.3f (95%% of simulated truths between %.3f and %.3f) against this truth: the noise ceiling.%n%n",
+                    seedNoise, ceiling.estimate(), ceiling.lo(), ceiling.hi()));
+        } else {
+            md.append("No architecture has two seeds yet: the seed noise, and with it the noise ceiling, is unknown.\n\n");
+        }
+
+        md.append("## How each predictor ranks them\n\n");
+        md.append("Kendall tau and Spearman rho with 95% bootstrap intervals over architectures; p: the one-sided permutation p-value of tau; ")
+                .append("tau - tau(FLOPs): the paired bootstrap interval; near limit: tau among the architectures within 5% of the FLOPs limit ")
+                .append(String.format("(%.2fM); partial: tau given FLOPs; regret: the truth of the best architecture minus that of the predictor's pick.%n%n",
+                        flopsLimit / 1e6));
+        md.append("| predictor | n | tau [95% CI] | rho [95% CI] | p | tau - tau(FLOPs) [95% CI] | near limit | partial | top-5 | regret |\n");
+        md.append("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+        Map<String, RankStatistics.Interval> finalTau = new LinkedHashMap<>(), versusFlops = new LinkedHashMap<>();
+        for (Map.Entry<String, Map<String, Double>> e : finalPredictors().entrySet()) {
+            double[][] a = aligned(e.getValue());
+            if (a[0].length < 4) continue;
+            RankStatistics.Interval tau = RankStatistics.tau(a[0], a[1], resamples, rng), rho = RankStatistics.rho(a[0], a[1], resamples, rng);
+            RankStatistics.Interval diff = RankStatistics.tauDifference(a[0], a[2], a[1], resamples, rng);
+            finalTau.put(e.getKey(), tau);
+            versusFlops.put(e.getKey(), diff);
+            List<Integer> near = new ArrayList<>();
+            for (int k = 0; k < a[2].length; k++) if (flopsLimit > 0 && Math.abs(a[2][k] - flopsLimit) <= 0.05 * flopsLimit) near.add(k);
+            double nearTau = near.size() >= 2 ? RankCorrelation.kendallTau(pick(a[0], near), pick(a[1], near)) : Double.NaN;
+            md.append(String.format("| %s | %d | %s | %s | %.4f | %s | %s (n %d) | %s | %.2f | %.4f |%n", e.getKey(), a[0].length, tau, rho,
+                    RankStatistics.permutationP(a[0], a[1], resamples, rng), diff, fmt3(nearTau), near.size(), fmt3(RankStatistics.partialTau(a[0], a[1], a[2])),
+                    RankStatistics.topKPrecision(a[0], a[1], Math.min(5, a[0].length)), RankStatistics.regret(a[0], a[1])));
+            write(Plot.scatter(e.getKey() + " against the ground truth", e.getKey(), "validation top-1 (" + epochs + " epochs)").add("architectures", a[0], a[1]),
+                    out, "predictor-" + e.getKey().replaceAll("[^A-Za-z0-9_]+", "-") + ".png");
+        }
+        md.append('\n');
+
+        tauAgainstTime(md, out, finalTau, ceiling);
+        nullDistribution(md, out, finalTau);
+        convergence(md, out);
+        verdicts(md, finalTau, versusFlops);
+        out.writeText("report.md", md.toString());
+    }
+
+    private void tauAgainstTime(StringBuilder md, RunDir out, Map<String, RankStatistics.Interval> finalTau, RankStatistics.Interval ceiling) {
+        if (runs.isEmpty()) return;
+        md.append("## Ranking against training time\n\n![tau against training time](tau-vs-training-time.png)\n\n");
+        Plot p = Plot.lines("Kendall tau against the ground truth as the supernets train", "training time (s)", "Kendall tau");
+        double maxTime = 0;
+        for (Run r : runs) {
+            double[] x = new double[r.points().size()], y = new double[x.length];
+            for (int i = 0; i < x.length; i++) {
+                Point pt = r.points().get(i);
+                double[][] a = aligned(pt.scores());
+                x[i] = pt.trainSeconds();
+                y[i] = a[0].length >= 2 ? RankCorrelation.kendallTau(a[0], a[1]) : Double.NaN;
+                maxTime = Math.max(maxTime, x[i]);
+            }
+            p.add(r.kind() + " seed " + r.seed(), x, y);
+        }
+        double[] span = {0, maxTime};
+        for (String base : List.of("flops", "params")) {
+            double t = finalTau.containsKey(base) ? finalTau.get(base).estimate() : Double.NaN;
+            p.add(base, span, new double[] {t, t});
+        }
+        if (ceiling != null) {
+            p.add("noise ceiling", span, new double[] {ceiling.estimate(), ceiling.estimate()});
+            p.add("ceiling, 2.5%", span, new double[] {ceiling.lo(), ceiling.lo()});
+        }
+        write(p, out, "tau-vs-training-time.png");
+    }
+
+    /** Tau of random scores against this truth, by simulation, beside the observed values. */
+    private void nullDistribution(StringBuilder md, RunDir out, Map<String, RankStatistics.Interval> finalTau) {
+        int n = archs.size(), bins = 40;
+        double[] counts = new double[bins], centres = new double[bins];
+        Rng rng = new Rng(2);
+        double[] random = new double[n];
+        double[] sims = new double[resamples];
+        for (int s = 0; s < resamples; s++) {
+            for (int i = 0; i < n; i++) random[i] = rng.nextDouble();
+            double t = RankCorrelation.kendallTau(random, truth);
+            sims[s] = t;
+            counts[Math.min(bins - 1, (int) ((t + 1) / 2 * bins))]++;
+        }
+        Arrays.sort(sims);
+        double q975 = sims[(int) (0.975 * (resamples - 1))];
+        for (int b = 0; b < bins; b++) {
+            centres[b] = -1 + (b + 0.5) * 2.0 / bins;
+            counts[b] /= resamples;
+        }
+        Plot p = Plot.lines("Kendall tau of random scores at K = " + n + ", and the predictors'", "Kendall tau", "share of random scorings");
+        p.add("random scores (" + resamples + " draws)", centres, counts);
+        for (Map.Entry<String, RankStatistics.Interval> e : finalTau.entrySet()) {
+            p.add(e.getKey(), new double[] {e.getValue().estimate(), e.getValue().estimate()}, new double[] {0, Arrays.stream(counts).max().orElse(0)});
+        }
+        write(p, out, "tau-null-distribution.png");
+        md.append(String.format("## What chance gives at this K\n\nWith %d architectures, random scores reach tau %.3f or more in 2.5%% of draws. ",
+                n, q975));
+        md.append("![null distribution](tau-null-distribution.png)\n\n");
+    }
+
+    /** The BN-only supernets' training loss with ln 10 beside it, and the mean |gamma| of a few ops, seed by seed. */
+    private void convergence(StringBuilder md, RunDir out) {
+        if (tables.isEmpty()) return;
+        Plot loss = Plot.lines("BN-only supernet: training loss", "epochs", "loss (label smoothing 0.1)");
+        double maxEpoch = 0;
+        for (Map.Entry<Long, List<JsonObject>> e : tables.entrySet()) {
+            List<JsonObject> lines = e.getValue();
+            double[] x = new double[lines.size()], y = new double[lines.size()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = lines.get(i).get("epoch").getAsDouble();
+                y[i] = lines.get(i).has("loss") ? lines.get(i).get("loss").getAsDouble() : Double.NaN;
+                maxEpoch = Math.max(maxEpoch, x[i]);
+            }
+            loss.add("seed " + e.getKey(), x, y);
+        }
+        loss.add("ln 10 (a uniform prediction)", new double[] {0, maxEpoch}, new double[] {Math.log(10), Math.log(10)});
+        write(loss, out, "bn-only-loss.png");
+        List<JsonObject> first = tables.values().iterator().next();
+        Plot gammas = Plot.lines("BN-only supernet: mean |gamma| of the first choice layer's ops", "epochs", "mean |gamma| of the op's last BN");
+        int layer = space.layers.stream().filter(l -> !l.fixedIdentity()).findFirst().orElseThrow().index();
+        for (int o = 0; o < space.ops.size(); o++) {
+            double[] x = new double[first.size()], y = new double[first.size()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = first.get(i).get("epoch").getAsDouble();
+                JsonArray row = first.get(i).getAsJsonArray("table").get(layer).getAsJsonArray();
+                JsonElement v = row.get(o);
+                y[i] = v.getAsDouble();
+            }
+            gammas.add(space.ops.get(o).name(), x, y);
+        }
+        write(gammas, out, "bn-only-gammas.png");
+        md.append("## Why BN-only training is fast\n\nOnly gamma and beta of each op's last BN train; every weight stays at its random start. ")
+                .append("The loss of the supernet, which sees a random path per batch, stays near ln 10, that of a uniform guess: the supernet is no ")
+                .append("classifier. What BN-NAS reads is the gammas, whose mean moves apart per op within the first epoch.\n\n")
+                .append("![loss](bn-only-loss.png)\n\n![gammas](bn-only-gammas.png)\n\n");
+    }
+
+    private void verdicts(StringBuilder md, Map<String, RankStatistics.Interval> finalTau, Map<String, RankStatistics.Interval> versusFlops) {
+        md.append("## The paper's claims\n\n| claim | measured | verdict |\n| --- | --- | --- |\n");
+        List<Run> bn = runs.stream().filter(r -> r.kind().equals("BN-NAS")).toList(), spos = runs.stream().filter(r -> r.kind().equals("SPOS")).toList();
+        if (!bn.isEmpty() && !spos.isEmpty()) {
+            double bnTime = bn.stream().mapToDouble(r -> r.last().trainSeconds()).average().orElseThrow();
+            double sposTime = spos.stream().mapToDouble(r -> r.last().trainSeconds()).average().orElseThrow();
+            double bnEpochs = bn.get(0).last().epoch(), sposEpochs = spos.get(0).last().epoch();
+            double ratio = sposTime / bnTime, epochRatio = sposEpochs / bnEpochs;
+            md.append(String.format("| supernet training over 10x faster | SPOS %.0f s (%s epochs) / BN-NAS %.0f s (%s epochs) = %.1fx: %.1fx fewer epochs "
+                    + "x %.2fx cheaper epoch | %s (rule: at least 10x; the epochs are the method's choice, whether they cost ranking is below) |%n",
+                    sposTime, fmt(sposEpochs), bnTime, fmt(bnEpochs), ratio, epochRatio, ratio / epochRatio, ratio >= 10 ? "supported" : "not supported"));
+            double sposEval = spos.stream().mapToDouble(r -> r.last().secondsPerScore()).average().orElseThrow();
+            double bnEval = bn.stream().mapToDouble(r -> r.last().secondsPerScore()).average().orElseThrow();
+            md.append(String.format("| subnet evaluation over 600,000x faster | SPOS %.3g s per subnet / BN-NAS %.3g s (a look-up, timed with the clock "
+                    + "around it, so an upper bound) = %.3gx or more | %s (rule: at least 600,000x) |%n", sposEval, bnEval, sposEval / bnEval,
+                    sposEval / bnEval >= 600_000 ? "supported" : "not supported"));
+        } else {
+            md.append("| supernet training over 10x faster | no BN-NAS and SPOS runs yet | not measured |\n");
+            md.append("| subnet evaluation over 600,000x faster | no BN-NAS and SPOS runs yet | not measured |\n");
+        }
+        md.append("| no loss of accuracy | the searches' winners are not retrained yet | not measured |\n");
+        if (!bn.isEmpty()) {
+            StringBuilder measured = new StringBuilder();
+            int above = 0, below = 0;
+            for (Run r : bn) {
+                String name = r.kind() + " seed " + r.seed() + " (" + fmt(r.last().epoch()) + " epochs)";
+                RankStatistics.Interval d = versusFlops.get(name);
+                if (d == null) continue;
+                if (measured.length() > 0) measured.append("; ");
+                measured.append(String.format("seed %d: tau %.3f, minus FLOPs' %s", r.seed(), finalTau.get(name).estimate(), d));
+                if (d.lo() > 0) above++;
+                if (d.hi() < 0) below++;
+            }
+            String verdict = above == bn.size() ? "supported" : below == bn.size() ? "not supported" : "inconclusive";
+            md.append(String.format("| early ranking from BN-only training (beyond what FLOPs tells) | %s | %s (rule: supported if every seed's "
+                    + "interval of tau minus FLOPs' tau lies above 0, not supported if every one lies below, inconclusive otherwise) |%n", measured, verdict));
+        } else {
+            md.append("| BN-only training ranks architectures | no BN-NAS run yet | not measured |\n");
+        }
+        md.append('\n');
+    }
+
+    private static double[] pick(double[] v, List<Integer> idx) {
+        double[] out = new double[idx.size()];
+        for (int k = 0; k < out.length; k++) out[k] = v[idx.get(k)];
+        return out;
+    }
+
+    private static String fmt(double epochs) {
+        return new java.math.BigDecimal(Double.toString(epochs)).stripTrailingZeros().toPlainString();
+    }
+
+    private static String fmt3(double v) {
+        return Double.isNaN(v) ? "n/a" : String.format("%.3f", v);
+    }
+
+    private static void write(Plot p, RunDir run, String name) {
+        try {
+            p.write(run.file(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
