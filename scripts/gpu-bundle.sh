@@ -3,8 +3,9 @@
 # gpu-bundle/ (git-ignored) everything scripts/gpu-check.sh needs on a GPU machine that has no
 # network and no Java: the benchmarks jar (engine, CUDA backend with its kernel library, bnnas,
 # every dependency), the CUDA tests and the engine's op tests, JUnit's console launcher and a
-# small Java runtime, and the PyTorch peer from ../shared. On the GPU machine:
-#   scripts/gpu-check.sh gpu-bundle gpu-bundle/peers/pytorch_supernet.py
+# small Java runtime, and the project's PyTorch peer with the official network it builds and the
+# spaces, laid out as in the repository. On the GPU machine:
+#   scripts/gpu-check.sh gpu-bundle
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v nvcc >/dev/null || { echo "gpu-bundle.sh: nvcc is not on PATH: the kernel library would be missing from the bundle" >&2; exit 2; }
@@ -21,12 +22,11 @@ cp java-engine/target/java-engine-*-tests.jar "$out/engine-tests.jar"
 jar cf "$out/native-tests.jar" -C native/target/test-classes .
 junit=$(sed -n 's:.*<junit-platform.version>\(.*\)</junit-platform.version>.*:\1:p' pom.xml)
 mvn -B -q dependency:copy -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit" -DoutputDirectory="$out" -Dmdep.stripVersion=true
-# The PyTorch peer and the spaces it reads, laid out as in shared/ (peers/ beside spaces/).
-if [[ -d ../shared/peers ]]; then
-    mkdir -p "$out/peers" "$out/spaces"
-    cp ../shared/peers/pytorch_supernet.py "$out/peers/"
-    cp ../shared/spaces/*.json "$out/spaces/"
-fi
+# The PyTorch peer, the official network it imports and the spaces, at their repository paths.
+mkdir -p "$out/benchmarks" "$out/bnnas/src/test/python" "$out/bnnas/src/main/resources/spaces"
+cp benchmarks/pytorch_peer.py "$out/benchmarks/"
+cp bnnas/src/test/python/official_net.py "$out/bnnas/src/test/python/"
+cp bnnas/src/main/resources/spaces/*.json "$out/bnnas/src/main/resources/spaces/"
 jre=$(mktemp -d)
 jlink --add-modules java.base,java.logging,java.management,java.xml,jdk.unsupported,jdk.incubator.vector \
       --strip-debug --no-man-pages --no-header-files --compress=2 --output "$jre/jre" 2>/dev/null

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# gpu-check.sh BUNDLE [PYTORCH_PEER]: on a machine with an NVIDIA GPU and no network, runs the CUDA
-# tests and the GPU benchmarks from a bundle made beforehand by scripts/gpu-bundle.sh on a machine
-# without a GPU, and, where PyTorch with CUDA is installed, the same steps through the PyTorch
-# peer (shared/peers/pytorch_supernet.py, given as PYTORCH_PEER; its spaces are read from
-# ../spaces beside it). Prints the table of ours against PyTorch last.
+# gpu-check.sh BUNDLE: on a machine with an NVIDIA GPU and no network, runs the CUDA tests and the
+# GPU benchmarks from a bundle made beforehand by scripts/gpu-bundle.sh on a machine without a
+# GPU, and, where PyTorch with CUDA is installed, the same steps through the project's PyTorch
+# peer (the bundle's benchmarks/pytorch_peer.py). Prints the table of ours against PyTorch last.
 #
-#   scripts/gpu-check.sh gpu-bundle shared/peers/pytorch_supernet.py
+#   scripts/gpu-check.sh gpu-bundle
 set -uo pipefail
-bundle=${1:?usage: scripts/gpu-check.sh BUNDLE [PYTORCH_PEER]}
-peer=${2:-}
+bundle=${1:?usage: scripts/gpu-check.sh BUNDLE}
+peer=$bundle/benchmarks/pytorch_peer.py
+spaces=$bundle/bnnas/src/main/resources/spaces
 work=$(mktemp -d)
 status=0
 
@@ -56,16 +56,15 @@ timeout -k 10 $tests_limit "${jvm[@]}" -jar "$bundle/junit-platform-console-stan
     --select-class org.bnnas.cuda.HostWaitTest || status=1
 
 peerjson=$work/peer.jsonl
-if [[ -n $peer ]] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
-    spaces=$(cd "$(dirname "$peer")/../spaces" && pwd)
+if [[ -f $peer ]] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
     echo "== PyTorch peer ($(python3 -c 'import torch; print(torch.__version__)'))"
     for config in "bnnas-imagenet 64" "bnnas-small 512"; do
         set -- $config
         PYTHONUNBUFFERED=1 timeout -k 5 $peer_limit python3 "$peer" --space "$spaces/$1.json" --device cuda --batch "$2" --steps 20 \
-            --archs "$spaces/bench-archs.json" --skip-spos-eval | tee -a "$peerjson" || status=1
+            --archs "$spaces/bench-archs.json" | tee -a "$peerjson" || status=1
     done
 else
-    echo "== PyTorch peer: skipped (no peer path given, or no PyTorch with CUDA here)"
+    echo "== PyTorch peer: skipped (no peer in the bundle, or no PyTorch with CUDA here)"
 fi
 
 echo "== GPU benchmarks (ours), then the table"
