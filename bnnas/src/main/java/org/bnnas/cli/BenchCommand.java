@@ -28,6 +28,9 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    RunDirOption runDir;
+
     @Option(names = "--table", required = true, paramLabel = "FILE", description = "The table (JSON lines) the rows are appended to.")
     Path table;
 
@@ -97,7 +100,7 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("bench: %d rows in the plan (%d architectures, %d with a second seed), shard %d/%d holds %d, %d of them still to train, %d epochs each%n",
                 plan.size(), archs, secondSeeds, index, count, mine.size(), left, epochs);
         out.flush();
-        RunDir run = common.runDir("bench");
+        RunDir run = runDir.create("bench");
         Map<String, Object> config = common.baseConfig("bench");
         config.put("table", table.toString());
         config.put("archs", archs);

@@ -1,16 +1,13 @@
-// CommonOptions: the options every bnnas command shares (space, data, seed, run directory,
-// threads, device) and what they resolve to.
+// CommonOptions: the options every bnnas command shares (space, data, seed, threads, device) and
+// what they resolve to.
 package org.bnnas.cli;
 
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.bnnas.data.Datasets;
 import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.backend.cpu.Parallel;
-import org.bnnas.experiment.RunDir;
 import org.bnnas.space.SearchSpace;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -33,9 +30,6 @@ final class CommonOptions {
 
     @Option(names = "--seed", description = "Seed of every random choice (default: ${DEFAULT-VALUE}).")
     long seed = 0;
-
-    @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/<command>-<timestamp>).")
-    Path out;
 
     @Option(names = "--threads", paramLabel = "N", description = "Compute threads (default: all cores).")
     Integer threads;
@@ -88,12 +82,6 @@ final class CommonOptions {
         } catch (IllegalArgumentException e) {
             throw new CliException("--validation-size: " + e.getMessage());
         }
-    }
-
-    /** The run directory: --out, or runs/<command>-<timestamp>. */
-    RunDir runDir(String command) {
-        Path dir = out != null ? out : Path.of("runs", command + "-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        return new RunDir(dir);
     }
 
     /** The start of every config.json: command, versions, time, and these options. */

@@ -37,6 +37,9 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    RunDirOption runDir;
+
     @Option(names = "--checkpoint", required = true, paramLabel = "FILE", description = "A supernet or standalone checkpoint (.safetensors).")
     Path checkpoint;
 
@@ -95,7 +98,7 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         Dataset images = split.equals("val") ? data.validation() : data.test();
         PrintWriter out = spec.commandLine().getOut();
-        RunDir run = common.runDir("evaluate");
+        RunDir run = runDir.create("evaluate");
         Map<String, Object> config = common.baseConfig("evaluate");
         config.put("checkpoint", checkpoint.toString());
         config.put("arch", Architecture.format(a));

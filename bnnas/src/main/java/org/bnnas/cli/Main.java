@@ -1,4 +1,4 @@
-// Main: the bnnas command line: run, reproduce, train-supernet, search, score, retrain, evaluate, info, bench, rank and study, with
+// Main: the bnnas command line: run, reproduce, train-supernet, search, score, retrain, evaluate, info, bench, rank, study and export, with
 // one-line errors and exit code 2 for bad input.
 package org.bnnas.cli;
 
@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "BN-NAS: neural architecture search with batch normalization, and its baseline SPOS.",
         subcommands = {RunCommand.class, ReproduceCommand.class, TrainSupernetCommand.class, SearchCommand.class, ScoreCommand.class,
                 RetrainCommand.class, EvaluateCommand.class, InfoCommand.class, BenchCommand.class, RankCommand.class,
-                StudyCommand.class, CommandLine.HelpCommand.class})
+                StudyCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

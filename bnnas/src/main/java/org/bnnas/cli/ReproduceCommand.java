@@ -23,6 +23,9 @@ final class ReproduceCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    RunDirOption runDir;
+
     @Option(names = "--quick", description = "The quick preset (about 7 minutes on 2 cores) instead of the default (about 1 h 45 min).")
     boolean quick;
 
@@ -34,7 +37,7 @@ final class ReproduceCommand implements Callable<Integer> {
         common.apply();
         SearchSpace space = common.loadSpace();
         Reproduction.Preset preset = quick ? Reproduction.Preset.QUICK : Reproduction.Preset.DEFAULT;
-        RunDir run = common.runDir("reproduce");
+        RunDir run = runDir.create("reproduce");
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = common.baseConfig("reproduce");
         config.put("preset", preset);

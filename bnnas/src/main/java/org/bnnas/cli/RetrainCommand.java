@@ -22,6 +22,9 @@ final class RetrainCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    RunDirOption runDir;
+
     @Option(names = "--arch", required = true, paramLabel = "A", description = "Op index per layer, -1 for identity: 3,-1,0,4,... "
             + "(write --arch=-1,... when it starts with -1).")
     String arch;
@@ -38,12 +41,12 @@ final class RetrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.apply();
-        if (resume && common.out == null) throw new CliException("--resume needs --out DIR, the run to continue");
+        if (resume && !runDir.given()) throw new CliException("--resume needs --out DIR, the run to continue");
         SearchSpace space = common.loadSpace();
         int[] a = parseArch(arch, space);
         Retrainer.Config cfg = retrain.config(common.seed);
         Datasets.Splits data = common.loadData();
-        RunDir run = common.runDir("retrain");
+        RunDir run = runDir.create("retrain");
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = common.baseConfig("retrain");
         config.put("arch", Architecture.format(a));

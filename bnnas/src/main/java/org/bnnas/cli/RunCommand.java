@@ -30,6 +30,9 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    RunDirOption runDir;
+
     @Option(names = "--mode", paramLabel = "bn|full", description = "bn: BN-NAS (default); full: SPOS (then the default evaluator is accuracy).")
     String mode = "bn";
 
@@ -67,7 +70,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.apply();
-        if (resume && common.out == null) throw new CliException("--resume needs --out DIR, the run to continue");
+        if (resume && !runDir.given()) throw new CliException("--resume needs --out DIR, the run to continue");
         SearchSpace space = common.loadSpace();
         SupernetTrainer.Config supernetCfg = TrainSupernetCommand.SupernetOptions.build(mode, supernetEpochs, batchSize, supernetLr, common.seed, "--supernet-");
         if (!spec.commandLine().getParseResult().hasMatchedOption("--evaluator")) search.evaluator = mode.equals("full") ? "accuracy" : "bn";
@@ -78,7 +81,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Retrainer.Config retrainCfg = RetrainCommand.RetrainOptions.build(retrainEpochs, retrainBatchSize, retrainLr, schedule, common.seed, "--retrain-");
         Datasets.Splits data = common.loadData();
-        RunDir run = common.runDir("run");
+        RunDir run = runDir.create("run");
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = common.baseConfig("run");
         config.put("supernet", supernetCfg);

@@ -38,6 +38,9 @@ final class ScoreCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    RunDirOption runDir;
+
     @Option(names = "--evaluator", required = true, split = ",", paramLabel = "NAME", description = "Predictors, comma-separated: bn, accuracy (need a "
             + "supernet --checkpoint), synflow, snip, grad_norm, jacob_cov, naswot, flops, params, random.")
     List<String> evaluators;
@@ -88,7 +91,7 @@ final class ScoreCommand implements Callable<Integer> {
         if (calibrationBatches < 1) throw new CliException("--calibration-batches must be at least 1, got " + calibrationBatches);
         PrintWriter out = spec.commandLine().getOut();
         try (PredictorInputs in = PredictorInputs.load(common, space, predictors, checkpoint, split, batchSize, calibrationBatches)) {
-            RunDir run = common.runDir("score");
+            RunDir run = runDir.create("score");
             Map<String, Object> config = common.baseConfig("score");
             config.put("evaluators", predictors.stream().map(Predictor::toString).toList());
             config.put("architectures", toScore.size());

@@ -30,6 +30,9 @@ final class SearchCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
+    @Mixin
+    RunDirOption runDir;
+
     @Option(names = "--checkpoint", paramLabel = "FILE", description = "Supernet checkpoint (train-supernet's supernet.safetensors): required by "
             + "bn and accuracy; the other network predictors then score its paths' weights instead of each architecture at initialisation.")
     Path checkpoint;
@@ -54,7 +57,7 @@ final class SearchCommand implements Callable<Integer> {
         SearchSettings settings = search.settings(space);
         try (PredictorInputs in = PredictorInputs.load(common, space, List.of(settings.evaluator()), checkpoint, split, batchSize,
                 settings.calibrationBatches()); Scorers.Scorer scorer = in.scorer(settings.evaluator())) {
-            RunDir run = common.runDir("search");
+            RunDir run = runDir.create("search");
             PrintWriter out = spec.commandLine().getOut();
             Map<String, Object> config = common.baseConfig("search");
             config.put("checkpoint", checkpoint == null ? null : checkpoint.toString());

@@ -30,6 +30,9 @@ final class TrainSupernetCommand implements Callable<Integer> {
     CommonOptions common;
 
     @Mixin
+    RunDirOption runDir;
+
+    @Mixin
     SupernetOptions supernet;
 
     @Option(names = "--resume", description = "Continue the run in --out from its last checkpoint (same options as the first call).")
@@ -53,11 +56,11 @@ final class TrainSupernetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.apply();
-        if (resume && common.out == null) throw new CliException("--resume needs --out DIR, the run to continue");
+        if (resume && !runDir.given()) throw new CliException("--resume needs --out DIR, the run to continue");
         SupernetTrainer.Config cfg = supernet.config(common.seed);
         SearchSpace space = common.loadSpace();
         Datasets.Splits data = common.loadData();
-        RunDir run = common.runDir("train-supernet");
+        RunDir run = runDir.create("train-supernet");
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = common.baseConfig("train-supernet");
         config.put("supernet", cfg);

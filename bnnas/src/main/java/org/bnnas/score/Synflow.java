@@ -28,7 +28,7 @@ public final class Synflow {
     public static double logScore(StandaloneNet net, int channels, int size) {
         List<Step> steps = new ArrayList<>();
         Map x = Map.ones(channels, size);
-        ConvStep stem = ConvStep.run(net.stemConv(), x);
+        ConvStep stem = ConvStep.run((Conv2d) net.stem().get(0), x);
         steps.add(stem);
         x = stem.out;
         for (ResidualBlock b : net.blocks()) {
@@ -36,7 +36,7 @@ public final class Synflow {
             steps.add(block);
             x = block.out;
         }
-        ConvStep head = ConvStep.run(net.headConv(), x);
+        ConvStep head = ConvStep.run((Conv2d) net.head().get(0), x);
         steps.add(head);
         x = head.out;
 
@@ -167,7 +167,8 @@ public final class Synflow {
         static BlockStep run(ResidualBlock b, Map in) {
             BlockStep step = new BlockStep(b.hasResidual());
             Map x = in;
-            for (Conv2d c : b.convolutions()) {
+            for (int i = 0; i < b.layers().size(); i++) {
+                if (!(b.layers().get(i) instanceof Conv2d c)) continue;
                 ConvStep conv = ConvStep.run(c, x);
                 step.convs.add(conv);
                 x = conv.out;

@@ -36,8 +36,8 @@ public final class MBConv extends Module implements ResidualBlock {
     }
 
     @Override
-    public List<Conv2d> convolutions() {
-        return List.of((Conv2d) conv.get(0), (Conv2d) conv.get(3), (Conv2d) conv.get(6));
+    public Sequential layers() {
+        return conv;
     }
 
     /** The block's last BN, whose gamma BN-NAS trains and scores. */

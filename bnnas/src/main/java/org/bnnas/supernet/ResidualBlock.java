@@ -3,13 +3,12 @@
 // residual where stride is 1 and channels match.
 package org.bnnas.supernet;
 
-import java.util.List;
-import org.bnnas.engine.nn.Conv2d;
+import org.bnnas.engine.nn.Sequential;
 
-/** A block's structure, for code that walks the network's linear skeleton (the synflow predictor). */
+/** A block's structure, for code that walks the network layer by layer (the synflow predictor, the ONNX export). */
 public interface ResidualBlock {
-    /** The block's convolutions in forward order (each followed by a BN, all but the last by a ReLU6). */
-    List<Conv2d> convolutions();
+    /** The block's layers in forward order: convolutions, each followed by a BN, all but the last BN by a ReLU6. */
+    Sequential layers();
 
     /** Whether the block adds its input to its output. */
     boolean hasResidual();

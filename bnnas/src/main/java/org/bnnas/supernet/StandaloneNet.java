@@ -7,7 +7,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.bnnas.engine.io.TensorData;
-import org.bnnas.engine.nn.Conv2d;
 import org.bnnas.engine.nn.Dropout;
 import org.bnnas.engine.nn.Linear;
 import org.bnnas.engine.nn.Module;
@@ -72,9 +71,9 @@ public final class StandaloneNet extends Module {
         m.stateDict().forEach((name, value) -> state.put(prefix + "." + name, value));
     }
 
-    /** The stem's 3x3 convolution, conv_bn.0. */
-    public Conv2d stemConv() {
-        return (Conv2d) stem.get(0);
+    /** conv_bn: the stem's 3x3 convolution, BN and ReLU6. */
+    public Sequential stem() {
+        return stem;
     }
 
     /** The blocks in forward order: the stem block, then one per block of the path. */
@@ -84,9 +83,9 @@ public final class StandaloneNet extends Module {
         return out;
     }
 
-    /** The head's 1x1 convolution, conv_1x1_bn.0. */
-    public Conv2d headConv() {
-        return (Conv2d) head.get(0);
+    /** conv_1x1_bn: the head's 1x1 convolution, BN and ReLU6. */
+    public Sequential head() {
+        return head;
     }
 
     /** The classifier's linear layer, classifier.1. */

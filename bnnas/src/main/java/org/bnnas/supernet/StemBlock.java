@@ -3,7 +3,6 @@
 // network, a residual where its stride is 1 and its input and output channels are equal.
 package org.bnnas.supernet;
 
-import java.util.List;
 import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Conv2d;
 import org.bnnas.engine.nn.Module;
@@ -35,8 +34,8 @@ public final class StemBlock extends Module implements ResidualBlock {
     }
 
     @Override
-    public List<Conv2d> convolutions() {
-        return List.of((Conv2d) conv.get(0), (Conv2d) conv.get(3));
+    public Sequential layers() {
+        return conv;
     }
 
     @Override

@@ -336,6 +336,29 @@ class CliTest {
     }
 
     @Test
+    void exportWritesAnOnnxModelOfTheRetrainedNetworkOrASupernetPath() throws Exception {
+        Path onnx = shared.resolve("net.onnx"), path = shared.resolve("path.onnx");
+        Result r = bnnas("export", "--checkpoint", run.resolve("standalone.safetensors"), "--out", onnx);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("exported "), r.out());
+        String arch = json(run.resolve("results.json")).get("arch").getAsString();
+        ai.onnxruntime.OrtEnvironment env = ai.onnxruntime.OrtEnvironment.getEnvironment();
+        try (ai.onnxruntime.OrtSession s = env.createSession(onnx.toString(), new ai.onnxruntime.OrtSession.SessionOptions())) {
+            assertEquals(arch, s.getMetadata().getCustomMetadata().get("arch"));
+        }
+        Result p = bnnas("export", "--data-dir", data, "--validation-size", 100, "--checkpoint", run.resolve("supernet.safetensors"), "--arch=" + arch,
+                "--recalibrate", 2, "--out", path);
+        assertEquals(0, p.code(), p.err());
+        assertTrue(Files.size(path) > 0);
+        assertOneLineError(bnnas("export", "--checkpoint", run.resolve("supernet.safetensors"), "--out", path), "--arch is required with");
+        assertOneLineError(bnnas("export", "--checkpoint", run.resolve("standalone.safetensors"), "--format", "tflite", "--out", path),
+                "--format: 'tflite' is not a format");
+        assertOneLineError(bnnas("export", "--checkpoint", shared.resolve("none.safetensors"), "--out", path), "none.safetensors");
+        assertOneLineError(bnnas("export", "--space", "bnnas-imagenet", "--checkpoint", run.resolve("standalone.safetensors"), "--out", path),
+                "belongs to space bnnas-small, not bnnas-imagenet");
+    }
+
+    @Test
     void trainSupernetResumesAFinishedRunWithoutRetraining() throws IOException {
         Path out = shared.resolve("supernet");
         Object[] args = {"train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 100, "--out", out};
