@@ -50,6 +50,7 @@ public final class Main implements Runnable {
     /** Runs the CLI with {@code args} and returns the exit code (tests call this). */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cmd = new CommandLine(new Main());
+        cmd.setExpandAtFiles(false); // "--arch @best.json" names an architecture file, not a file of arguments
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExecutionExceptionHandler((ex, line, parse) -> {

@@ -113,6 +113,7 @@ final class RunCommand implements Callable<Integer> {
         head.put("standalone_checkpoint", run.file(Stages.STANDALONE_FILE).toString());
         head.put("total_seconds", (System.nanoTime() - start) / 1e9);
         run.writeJson("results.json", head);
+        Architecture.write(run.file("arch.json"), space, best, data.train().channels(), data.train().size());
         out.printf("%nchosen architecture: %s%n%.3fM FLOPs, %d parameters%ntest top-1: %.4f (validation %.4f)%nrun directory: %s%n",
                 Architecture.format(best), (double) head.get("flops") / 1e6, (long) head.get("params"), r.testTop1(), r.valTop1(), run.dir);
         out.flush();

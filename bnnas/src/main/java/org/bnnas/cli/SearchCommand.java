@@ -16,6 +16,7 @@ import org.bnnas.experiment.SearchSettings;
 import org.bnnas.experiment.Stages;
 import org.bnnas.score.Predictor;
 import org.bnnas.score.Scorers;
+import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.train.Checkpoint;
 import picocli.CommandLine.Command;
@@ -74,6 +75,7 @@ final class SearchCommand implements Callable<Integer> {
             results.put("seconds_per_evaluation", found.secondsPerEvaluation());
             results.put("top", Stages.describe(found.result().top()));
             run.writeJson("results.json", results);
+            Architecture.write(run.file("arch.json"), space, found.result().top().get(0).arch(), in.inChannels, in.inputSize);
         }
         return 0;
     }

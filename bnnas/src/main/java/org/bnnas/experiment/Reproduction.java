@@ -421,6 +421,7 @@ public final class Reproduction {
                 m.put("evaluated", r.evaluated().size());
                 m.put("seconds", seconds);
                 run.appendLine("search.jsonl", m);
+                Architecture.write(run.file("arch-" + method + ".json"), space, r.top().get(0).arch(), inC, size);
                 out.printf("  winner %s (%.2fM FLOPs), %d subnets in %.3g s%n", m.get("arch"), r.top().get(0).flops() / 1e6, r.evaluated().size(), seconds);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);

@@ -54,6 +54,16 @@ class CliTest {
     }
 
     @Test
+    void runWritesItsArchitectureAsAFileThatEveryArchOptionReads() {
+        String arch = json0(run.resolve("results.json")).get("arch").getAsString();
+        Result r = bnnas("info", "--arch", "@" + run.resolve("arch.json"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().startsWith("arch " + arch + " on"), r.out());
+        assertOneLineError(bnnas("info", "--arch", "@" + shared.resolve("no-arch.json")), "no-arch.json");
+        assertOneLineError(bnnas("info", "--arch", "k3e3,k9e9"), "'k9e9' at position 1 is neither an op index nor an op of bnnas-small");
+    }
+
+    @Test
     void runPrintsTheChosenArchitectureItsFlopsAndTestAccuracy() {
         assertEquals(0, pipeline.code(), pipeline.err());
         assertTrue(pipeline.out().contains("chosen architecture: "), pipeline.out());

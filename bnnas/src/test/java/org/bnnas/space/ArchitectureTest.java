@@ -1,4 +1,5 @@
-// ArchitectureTest: the comma-separated encoding and uniform sampling.
+// ArchitectureTest: the comma-separated encoding (indices or op names), the architecture file, and
+// uniform sampling.
 package org.bnnas.space;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -23,13 +24,38 @@ class ArchitectureTest {
 
     @Test
     void refusesBadText() {
-        assertEquals("arch '3,x': 'x' at position 1 is not an integer",
+        assertEquals("arch '3,x': 'x' at position 1 is neither an op index nor an op of bnnas-small (k3e3, k3e6, k5e3, k5e6, k7e3, k7e6, identity)",
                 assertThrows(IllegalArgumentException.class, () -> Architecture.parse("3,x", SPACE)).getMessage());
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse("0,0,0", SPACE)).getMessage().contains("3 layers"));
         String fixedNotIdentity = TEXT.replaceFirst("-1", "2");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse(fixedNotIdentity, SPACE)).getMessage().contains("fixed identity"));
         String opOutOfRange = TEXT.replaceFirst("^3", "6");
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse(opOutOfRange, SPACE)).getMessage().contains("0..5"));
+    }
+
+    @Test
+    void opNamesAndIndicesMayMix() {
+        int[] arch = Architecture.parse(TEXT, SPACE);
+        String names = "k5e6,identity,k3e3,k7e3,k3e3,identity,identity,k3e3,k7e3,identity,k7e3,k7e3,k3e6,k7e3,k5e3,k3e3,k3e3,k7e3,k3e3,k5e3,k5e3";
+        assertArrayEquals(arch, Architecture.parse(names, SPACE));
+        assertArrayEquals(arch, Architecture.parse(names.replaceFirst("k5e6", "3"), SPACE));
+    }
+
+    @Test
+    void anArchitectureFileRoundTripsAndSaysItsSpace(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws java.io.IOException {
+        int[] arch = Architecture.parse(TEXT, SPACE);
+        java.nio.file.Path file = dir.resolve("best.json");
+        Architecture.write(file, SPACE, arch, 1, 28);
+        String json = java.nio.file.Files.readString(file);
+        assertTrue(json.contains("\"space\": \"bnnas-small\"") && json.contains("\"k5e6\"") && json.contains("\"identity\"") && json.contains("\"flops\""), json);
+        assertArrayEquals(arch, Architecture.parse("@" + file, SPACE));
+        SearchSpace imagenet = SearchSpace.load("bnnas-imagenet");
+        assertEquals(file + ": an architecture of space bnnas-small, not bnnas-imagenet",
+                assertThrows(IllegalArgumentException.class, () -> Architecture.parse("@" + file, imagenet)).getMessage());
+        java.nio.file.Files.writeString(file, json.replaceFirst("\"k5e6\"", "\"k9e9\""));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Architecture.parse("@" + file, SPACE)).getMessage()
+                .contains("'k9e9' at position 0 is neither an op index nor an op of bnnas-small"));
+        assertThrows(java.io.UncheckedIOException.class, () -> Architecture.parse("@" + dir.resolve("missing.json"), SPACE));
     }
 
     @Test
