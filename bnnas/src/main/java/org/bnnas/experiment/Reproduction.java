@@ -196,6 +196,10 @@ public final class Reproduction {
         return Cost.of(space, arch, inC, size).flops();
     }
 
+    double params(int[] arch) {
+        return Cost.of(space, arch, inC, size).params();
+    }
+
     /** Every architecture trained from scratch with two seeds; the ground truth is the mean validation top-1. */
     void trainGroundTruth() {
         Map<String, Double> done = new LinkedHashMap<>();
@@ -233,7 +237,7 @@ public final class Reproduction {
             }
             groundTruth[k] = sum / 2;
         }
-        out.printf("ground truth: ceiling (Kendall tau between the two seeds' rankings) %.3f%n", ceiling()[0]);
+        out.printf("ground truth: the two seeds' rankings agree at Kendall tau %.3f%n", seedAgreement()[0]);
         out.flush();
     }
 
@@ -241,8 +245,11 @@ public final class Reproduction {
         return new long[] {seed, seed + 1};
     }
 
-    /** Kendall tau and Spearman rho between the two seeds' accuracies: what no evaluator can beat. */
-    double[] ceiling() {
+    /**
+     * Kendall tau and Spearman rho between the two seeds' accuracies: how noisy the truth is. Not a
+     * bound on an evaluator's tau, which is measured against the (less noisy) mean of the seeds.
+     */
+    double[] seedAgreement() {
         double[][] bySeed = new double[2][archs.size()];
         for (JsonObject o : run.metricsFile("ground_truth.jsonl")) {
             int k = indexOf(o.get("arch").getAsString());
