@@ -4,6 +4,7 @@ package org.bnnas.cli;
 
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.bnnas.data.Datasets;
 import org.bnnas.engine.backend.Backends;
@@ -46,11 +47,16 @@ final class CommonOptions {
 
     /** Chooses the device and the thread count; checks the options that need no file. */
     void apply() {
+        if (validationSize < 1) throw new CliException("--validation-size must be at least 1, got " + validationSize);
+        selectCompute(threads, device, command);
+    }
+
+    /** Sets the thread count (null: all cores) and the device, saying on stderr why auto runs on the CPU; for commands without this mixin too. */
+    static void selectCompute(Integer threads, String device, CommandSpec command) {
         if (threads != null) {
             if (threads < 1) throw new CliException("--threads must be at least 1, got " + threads);
             Parallel.setThreads(threads);
         }
-        if (validationSize < 1) throw new CliException("--validation-size must be at least 1, got " + validationSize);
         try {
             String note = Backends.select(device);
             if (note != null) command.commandLine().getErr().println(DEVICE_NOTE + note);
@@ -89,10 +95,19 @@ final class CommonOptions {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("command", command);
         m.put("bnnas_version", Main.version());
+        m.put("bnnas_commit", Main.commit());
+        m.put("argv", arguments());
         m.put("java_version", Runtime.version().toString());
         m.put("started", java.time.OffsetDateTime.now().toString());
         m.putAll(describe());
         return m;
+    }
+
+    /** The arguments this command was given after its name: what `--config` replays. */
+    List<String> arguments() {
+        List<String> all = command.commandLine().getParseResult().originalArgs();
+        int at = all.indexOf(command.name());
+        return List.copyOf(all.subList(at + 1, all.size()));
     }
 
     /** These options as configuration entries. */

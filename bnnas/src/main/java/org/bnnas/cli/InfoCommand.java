@@ -44,18 +44,8 @@ final class InfoCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CliException("--space " + e.getMessage());
         }
-        int inC = s.inputChannels, size = s.inputSize;
-        if (input != null) {
-            String[] parts = input.toLowerCase().split("x");
-            try {
-                if (parts.length != 2) throw new NumberFormatException();
-                inC = Integer.parseInt(parts[0].trim());
-                size = Integer.parseInt(parts[1].trim());
-                if (inC < 1 || size < 1) throw new NumberFormatException();
-            } catch (NumberFormatException e) {
-                throw new CliException("--input: '" + input + "' is not CHANNELSxSIZE such as 1x28 or 3x32");
-            }
-        }
+        int[] in = parseInput(input, s);
+        int inC = in[0], size = in[1];
         Map<String, Object> m = arch != null ? architecture(s, RetrainCommand.parseArch(arch, s), inC, size) : space(s, inC, size);
         PrintWriter out = spec.commandLine().getOut();
         if (json) {
@@ -68,6 +58,20 @@ final class InfoCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** --input CxS as {channels, size}; the space's own input when null. */
+    static int[] parseInput(String input, SearchSpace s) {
+        if (input == null) return new int[] {s.inputChannels, s.inputSize};
+        String[] parts = input.toLowerCase().split("x");
+        try {
+            if (parts.length != 2) throw new NumberFormatException();
+            int inC = Integer.parseInt(parts[0].trim()), size = Integer.parseInt(parts[1].trim());
+            if (inC < 1 || size < 1) throw new NumberFormatException();
+            return new int[] {inC, size};
+        } catch (NumberFormatException e) {
+            throw new CliException("--input: '" + input + "' is not CHANNELSxSIZE such as 1x28 or 3x32");
+        }
     }
 
     private static Map<String, Object> architecture(SearchSpace s, int[] a, int inC, int size) {

@@ -1,5 +1,5 @@
-// Main: the bnnas command line: run, reproduce, train-supernet, search, score, retrain, evaluate, info, bench, rank, study and export, with
-// one-line errors and exit code 2 for bad input.
+// Main: the bnnas command line: run, reproduce, train-supernet, search, score, retrain, evaluate, info, bench, rank, study, export and
+// latency-table, with one-line errors and exit code 2 for bad input.
 package org.bnnas.cli;
 
 import java.io.IOException;
@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
         description = "BN-NAS: neural architecture search with batch normalization, and its baseline SPOS.",
         subcommands = {RunCommand.class, ReproduceCommand.class, TrainSupernetCommand.class, SearchCommand.class, ScoreCommand.class,
                 RetrainCommand.class, EvaluateCommand.class, InfoCommand.class, BenchCommand.class, RankCommand.class,
-                StudyCommand.class, ExportCommand.class, CommandLine.HelpCommand.class})
+                StudyCommand.class, ExportCommand.class, LatencyTableCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -51,6 +51,15 @@ public final class Main implements Runnable {
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
         CommandLine cmd = new CommandLine(new Main());
         cmd.setExpandAtFiles(false); // "--arch @best.json" names an architecture file, not a file of arguments
+        String[] expanded;
+        try {
+            expanded = Replay.expand(args);
+        } catch (CliException e) {
+            err.println("bnnas " + args[0] + ": " + e.getMessage());
+            err.flush();
+            return 2;
+        }
+        cmd.setOverwrittenOptionsAllowed(expanded != args); // in a replay, the options given beside --config override the recorded ones
         cmd.setOut(out);
         cmd.setErr(err);
         cmd.setExecutionExceptionHandler((ex, line, parse) -> {
@@ -60,7 +69,7 @@ public final class Main implements Runnable {
             line.getErr().flush();
             return 2;
         });
-        return cmd.execute(args);
+        return cmd.execute(expanded);
     }
 
     /** The one-line message of a user error, or null for an internal error. */

@@ -99,12 +99,12 @@ final class RunCommand implements Callable<Integer> {
                     common.seed, net, null, data.train(), data.validation(), searchSettings.calibrationBatches(), Stages.EVAL_BATCH, null))) {
                 found = Stages.search(run, space, scorer, data.train().channels(), data.train().size(), searchSettings, common.seed, out);
             }
-            Stages.printTop(out, found.result().top());
-            best = found.result().top().get(0).arch();
-            Candidate winner = found.result().top().get(0);
+            Stages.printTop(out, found.top());
+            best = found.top().get(0).arch();
+            Candidate winner = found.top().get(0);
             results.put("search_score", winner.score());
             results.put("search_seconds_per_evaluation", found.secondsPerEvaluation());
-            results.put("search_top", Stages.describe(found.result().top()));
+            results.put("search_top", Stages.describe(found.top()));
             results.put("supernet_checkpoint", run.file(Stages.SUPERNET_FILE).toString());
         }
         Stages.RetrainOutcome r = Stages.retrain(run, space, best, data, retrainCfg, resume, out);

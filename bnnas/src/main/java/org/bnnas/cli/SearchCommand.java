@@ -6,6 +6,7 @@ package org.bnnas.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +18,7 @@ import org.bnnas.experiment.Stages;
 import org.bnnas.score.Predictor;
 import org.bnnas.score.Scorers;
 import org.bnnas.space.Architecture;
+import org.bnnas.space.LatencyTable;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.train.Checkpoint;
 import picocli.CommandLine.Command;
@@ -26,7 +28,8 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "search", mixinStandardHelpOptions = true,
-        description = "Search for the best architecture within a FLOPs limit by a predictor (a trained supernet's for bn and accuracy); prints the top 10.")
+        description = "Search for the best architecture within a FLOPs (and optionally latency) limit by a predictor (a trained supernet's "
+                + "for bn and accuracy); prints the best --top-k and writes every candidate to candidates.csv.")
 final class SearchCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -66,16 +69,16 @@ final class SearchCommand implements Callable<Integer> {
             config.put("predictor_inputs", in.description);
             run.writeJson("config.json", config);
             Stages.SearchOutcome found = Stages.search(run, space, scorer, in.inChannels, in.inputSize, settings, common.seed, out);
-            Stages.printTop(out, found.result().top());
+            Stages.printTop(out, found.top());
             Map<String, Object> results = new LinkedHashMap<>();
             results.put("evaluator", settings.evaluator().toString());
             results.put("method", settings.method().toString());
             results.put("flops_limit", settings.flopsLimit());
             results.put("evaluated", found.result().evaluated().size());
             results.put("seconds_per_evaluation", found.secondsPerEvaluation());
-            results.put("top", Stages.describe(found.result().top()));
+            results.put("top", Stages.describe(found.top()));
             run.writeJson("results.json", results);
-            Architecture.write(run.file("arch.json"), space, found.result().top().get(0).arch(), in.inChannels, in.inputSize);
+            Architecture.write(run.file("arch.json"), space, found.top().get(0).arch(), in.inChannels, in.inputSize);
         }
         return 0;
     }
@@ -91,7 +94,7 @@ final class SearchCommand implements Callable<Integer> {
         String method = "evolution";
 
         @Option(names = "--flops-limit", paramLabel = "FLOPS", description = "Largest FLOPs of a candidate, e.g. 475M or 4.2e6 (default: the "
-                + "space's limit, none for bnnas-small); 0 for none.")
+                + "space's limit: 3.06M for bnnas-small, 475M for bnnas-imagenet); 0 for none.")
         String flopsLimit;
 
         @Option(names = "--calibration-batches", paramLabel = "N", description = "Training batches that recalibrate BN statistics for the "
@@ -103,6 +106,17 @@ final class SearchCommand implements Callable<Integer> {
 
         @Option(names = "--generations", paramLabel = "N", description = "Generations (default: ${DEFAULT-VALUE}).")
         int generations = 20;
+
+        @Option(names = "--top-k", paramLabel = "K", description = "Best candidates printed and written to results.json (default: ${DEFAULT-VALUE}).")
+        int topK = 10;
+
+        @Option(names = "--latency-table", paramLabel = "FILE", description = "A latency table of this space (bnnas latency-table): each "
+                + "candidate's predicted latency is recorded, and --latency-limit bounds it.")
+        Path latencyTable;
+
+        @Option(names = "--latency-limit", paramLabel = "MS", description = "Largest predicted latency of a candidate in milliseconds, by "
+                + "--latency-table (default: none).")
+        Double latencyLimit;
 
         /** The checked settings; the FLOPs limit defaults to the space's. */
         SearchSettings settings(SearchSpace space) {
@@ -120,7 +134,18 @@ final class SearchCommand implements Callable<Integer> {
             if (calibrationBatches < 1) throw new CliException("--calibration-batches must be at least 1, got " + calibrationBatches);
             if (population < 2) throw new CliException("--population must be at least 2, got " + population);
             if (generations < 1) throw new CliException("--generations must be at least 1, got " + generations);
-            return new SearchSettings(e, m, flopsLimit(space), calibrationBatches, population, generations);
+            if (topK < 1) throw new CliException("--top-k must be at least 1, got " + topK);
+            if (latencyLimit != null && latencyTable == null) throw new CliException("--latency-limit needs --latency-table FILE");
+            if (latencyLimit != null && !(latencyLimit > 0 && latencyLimit < Double.POSITIVE_INFINITY)) {
+                throw new CliException("--latency-limit must be a positive number of milliseconds, got " + latencyLimit);
+            }
+            LatencyTable table = null;
+            if (latencyTable != null) {
+                if (!Files.isRegularFile(latencyTable)) throw new CliException("--latency-table " + latencyTable + ": no such file");
+                table = LatencyTable.read(latencyTable, space);
+            }
+            return new SearchSettings(e, m, flopsLimit(space), calibrationBatches, population, generations, topK, table,
+                    latencyLimit == null ? 0 : latencyLimit);
         }
 
         /** The limit in FLOPs, 0 for none. */

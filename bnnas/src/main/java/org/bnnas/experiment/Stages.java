@@ -56,10 +56,13 @@ public final class Stages {
         return stats;
     }
 
-    /** What {@link #search} found. */
-    public record SearchOutcome(Search.Result result, double secondsPerEvaluation) {}
+    /** What {@link #search} found: the search's result, its best {@code topK} candidates (best first) and the time per evaluation. */
+    public record SearchOutcome(Search.Result result, List<Candidate> top, double secondsPerEvaluation) {}
 
-    /** Searches with {@code scorer}, the predictor of {@code settings}; writes search metrics and plots. */
+    /**
+     * Searches with {@code scorer}, the predictor of {@code settings}; writes search metrics,
+     * plots and every evaluated candidate (candidates.csv).
+     */
     public static SearchOutcome search(RunDir run, SearchSpace space, Scorers.Scorer scorer, int inC, int size, SearchSettings settings, long seed,
                                        PrintWriter out) {
         Predictor evaluator = settings.evaluator();
@@ -70,8 +73,10 @@ public final class Stages {
         Search.Config cfg = new Search.Config(population, generations, Math.min(paper.topK(), population), population / 2,
                 paper.mutationProbability(), population / 2);
         int budget = population * generations; // each generation evaluates a full population of new candidates
-        out.printf("search: %s search with the %s evaluator, %s, %d candidates%n", method, evaluator,
-                flopsLimit > 0 ? String.format("FLOPs limit %.2fM", flopsLimit / 1e6) : "no FLOPs limit", budget);
+        out.printf("search: %s search with the %s evaluator, %s%s, %d candidates%n", method, evaluator,
+                flopsLimit > 0 ? String.format("FLOPs limit %.2fM", flopsLimit / 1e6) : "no FLOPs limit",
+                settings.latencyLimitMs() > 0 ? String.format(", latency limit %.3g ms (%s, batch %d)", settings.latencyLimitMs(),
+                        settings.latencyTable().device(), settings.latencyTable().batch()) : "", budget);
         out.flush();
         Progress progress = Progress.start("search", budget, "subnets");
         long[] done = {0};
@@ -84,6 +89,7 @@ public final class Stages {
             return s;
         };
         Search search = new Search(space, inC, size, flopsLimit, score, seed);
+        if (settings.latencyTable() != null) search.withLatency(settings.latencyTable(), settings.latencyLimitMs());
         Search.Result result = method == SearchSettings.Method.RANDOM ? search.random(budget, paper.topK()) : search.evolve(cfg);
         progress.finish(done[0] + " subnets evaluated, best " + String.format("%.4f", result.top().get(0).score()));
         for (int g = 0; g < result.bestPerGeneration().size(); g++) {
@@ -93,7 +99,22 @@ public final class Stages {
             run.appendMetrics("search", m);
         }
         plotSearch(run, result, method, evaluator);
-        return new SearchOutcome(result, done[0] == 0 ? 0 : evalSeconds[0] / done[0]);
+        run.writeText("candidates.csv", candidatesCsv(space, result.evaluated()));
+        return new SearchOutcome(result, result.best(settings.topK()), done[0] == 0 ? 0 : evalSeconds[0] / done[0]);
+    }
+
+    /** Every evaluated candidate in the order evaluated: score, FLOPs, params, predicted latency (empty without a table), indices and op names. */
+    static String candidatesCsv(SearchSpace space, List<Candidate> evaluated) {
+        StringBuilder b = new StringBuilder("evaluation,score,flops,params,latency_ms,arch,ops\n");
+        for (int i = 0; i < evaluated.size(); i++) {
+            Candidate c = evaluated.get(i);
+            List<String> ops = new ArrayList<>();
+            for (int a : c.arch()) ops.add(a < 0 ? Architecture.IDENTITY : space.ops.get(a).name());
+            b.append(i + 1).append(',').append(c.score()).append(',').append((long) c.flops()).append(',').append(c.params()).append(',')
+                    .append(Double.isNaN(c.latencyMs()) ? "" : Double.toString(c.latencyMs())).append(",\"").append(Architecture.format(c.arch()))
+                    .append("\",\"").append(String.join(",", ops)).append("\"\n");
+        }
+        return b.toString();
     }
 
     /** Top candidates as JSON-ready maps. */
@@ -105,16 +126,19 @@ public final class Stages {
             m.put("score", c.score());
             m.put("flops", c.flops());
             m.put("params", c.params());
+            if (!Double.isNaN(c.latencyMs())) m.put("latency_ms", c.latencyMs());
             out.add(m);
         }
         return out;
     }
 
     public static void printTop(PrintWriter out, List<Candidate> top) {
-        out.printf("%4s  %-10s  %9s  %8s  %s%n", "rank", "score", "MFLOPs", "params", "arch");
+        boolean latency = !top.isEmpty() && !Double.isNaN(top.get(0).latencyMs());
+        out.printf("%4s  %-10s  %9s  %8s  %s%s%n", "rank", "score", "MFLOPs", "params", latency ? String.format("%10s  ", "latency ms") : "", "arch");
         for (int i = 0; i < top.size(); i++) {
             Candidate c = top.get(i);
-            out.printf("%4d  %-10.5f  %9.2f  %8d  %s%n", i + 1, c.score(), c.flops() / 1e6, c.params(), Architecture.format(c.arch()));
+            out.printf("%4d  %-10.5f  %9.2f  %8d  %s%s%n", i + 1, c.score(), c.flops() / 1e6, c.params(),
+                    latency ? String.format("%10.3f  ", c.latencyMs()) : "", Architecture.format(c.arch()));
         }
         out.flush();
     }

@@ -1,6 +1,7 @@
 // CliTest: the bnnas command line end to end on a tiny generated data set, and how it refuses bad input.
 package org.bnnas.cli;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +20,9 @@ import org.bnnas.data.TestFiles;
 import org.bnnas.engine.backend.BackendProvider;
 import org.bnnas.engine.backend.Backends;
 import org.bnnas.engine.io.SafeTensors;
+import org.bnnas.space.Architecture;
+import org.bnnas.space.LatencyTable;
+import org.bnnas.space.SearchSpace;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -431,6 +435,85 @@ class CliTest {
         String why = cuda.unavailableReason();
         assumeTrue(why != null, "this machine can run CUDA");
         assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--device", "cuda"), "--device cuda cannot run here: " + why);
+    }
+
+    @Test
+    void aRunReplaysFromItsConfigBitForBitAndOptionsBesideItOverride() throws IOException {
+        Path a = shared.resolve("replay-a"), b = shared.resolve("replay-b"), c = shared.resolve("replay-c");
+        Result first = bnnas("train-supernet", "--data-dir", data, "--validation-size", 100, "--epochs", 1, "--batch-size", 100, "--seed", 3, "--out", a);
+        assertEquals(0, first.code(), first.err());
+        Path config = a.resolve("config.json");
+        Result again = bnnas("train-supernet", "--config", config, "--out", b);
+        assertEquals(0, again.code(), again.err());
+        assertArrayEquals(Files.readAllBytes(a.resolve("supernet.safetensors")), Files.readAllBytes(b.resolve("supernet.safetensors")));
+        List<String> recorded = new java.util.ArrayList<>(), replayed = new java.util.ArrayList<>();
+        json(config).getAsJsonArray("argv").forEach(e -> recorded.add(e.getAsString()));
+        json(b.resolve("config.json")).getAsJsonArray("argv").forEach(e -> replayed.add(e.getAsString()));
+        recorded.set(recorded.size() - 1, b.toString());
+        assertEquals(recorded, replayed, "the replay records what it ran: the first run's arguments with its own --out");
+
+        Result changed = bnnas("train-supernet", "--config=" + config, "--seed", 4, "--out", c);
+        assertEquals(0, changed.code(), changed.err());
+        assertEquals(4, json(c.resolve("config.json")).get("seed").getAsLong());
+        assertFalse(java.util.Arrays.equals(Files.readAllBytes(a.resolve("supernet.safetensors")), Files.readAllBytes(c.resolve("supernet.safetensors"))));
+
+        assertOneLineError(bnnas("search", "--config", config), "--config " + config + " is the configuration of bnnas train-supernet, not of bnnas search");
+        assertOneLineError(bnnas("train-supernet", "--config", shared.resolve("none.json")), "none.json: cannot read it (no such file)");
+        assertOneLineError(bnnas("train-supernet", "--config", a.resolve("results.json")), "not a run's config.json");
+        assertOneLineError(bnnas("train-supernet", "--config"), "--config needs a run's config.json");
+    }
+
+    @Test
+    void searchWritesEveryCandidateAndItsBestK() throws IOException {
+        Path out = shared.resolve("search-params");
+        Result r = bnnas("search", "--data-dir", data, "--validation-size", 100, "--evaluator", "params", "--population", 6, "--generations", 2,
+                "--top-k", 4, "--out", out);
+        assertEquals(0, r.code(), r.err());
+        List<String> csv = Files.readAllLines(out.resolve("candidates.csv"));
+        assertEquals("evaluation,score,flops,params,latency_ms,arch,ops", csv.get(0));
+        assertEquals(1 + 12, csv.size(), "every evaluated candidate");
+        double best = csv.stream().skip(1).mapToDouble(l -> Double.parseDouble(l.split(",")[1])).max().orElseThrow();
+        var top = json(out.resolve("results.json")).getAsJsonArray("top");
+        assertEquals(4, top.size());
+        assertEquals(best, top.get(0).getAsJsonObject().get("score").getAsDouble());
+        assertOneLineError(bnnas("search", "--data-dir", data, "--evaluator", "params", "--top-k", 0), "--top-k must be at least 1, got 0");
+    }
+
+    @Test
+    void aMeasuredLatencyTableBoundsTheSearch() throws IOException {
+        Path table = shared.resolve("latency.json");
+        Result r = bnnas("latency-table", "--device", "cpu", "--warmup", 0, "--repeats", 1, "--check", 2, "--threads", 2, "--out", table);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("check: 2 networks"), r.out());
+        LatencyTable t = LatencyTable.read(table, SearchSpace.load("bnnas-small"));
+        org.bnnas.engine.tensor.Rng rng = new org.bnnas.engine.tensor.Rng(1);
+        double[] ms = new double[21];
+        for (int i = 0; i < ms.length; i++) ms[i] = t.predictMs(Architecture.sample(SearchSpace.load("bnnas-small"), rng));
+        java.util.Arrays.sort(ms);
+        double limit = ms[10];
+
+        Path out = shared.resolve("search-latency");
+        Result s = bnnas("search", "--data-dir", data, "--validation-size", 100, "--evaluator", "params", "--population", 6, "--generations", 2,
+                "--latency-table", table, "--latency-limit", limit, "--out", out);
+        assertEquals(0, s.code(), s.err());
+        List<String> csv = Files.readAllLines(out.resolve("candidates.csv"));
+        for (String line : csv.subList(1, csv.size())) assertTrue(Double.parseDouble(line.split(",")[4]) <= limit, line);
+        assertTrue(s.out().contains("latency ms"), s.out());
+        Result winner = bnnas("latency-table", "--device", "cpu", "--warmup", 0, "--repeats", 1, "--table", table, "--check-arch", "@" + out.resolve("arch.json"));
+        assertEquals(0, winner.code(), winner.err());
+        assertTrue(winner.out().contains("check: 1 network,"), winner.out());
+
+        assertOneLineError(bnnas("search", "--data-dir", data, "--evaluator", "params", "--latency-limit", 5), "--latency-limit needs --latency-table FILE");
+        assertOneLineError(bnnas("search", "--data-dir", data, "--evaluator", "params", "--latency-table", table, "--latency-limit", -1),
+                "--latency-limit must be a positive number of milliseconds, got -1.0");
+        assertOneLineError(bnnas("search", "--space", "bnnas-imagenet", "--evaluator", "params", "--latency-table", table),
+                table + ": a latency table of space bnnas-small, not bnnas-imagenet");
+        assertOneLineError(bnnas("search", "--data-dir", data, "--evaluator", "params", "--latency-table", shared.resolve("none.json")),
+                "--latency-table " + shared.resolve("none.json") + ": no such file");
+        assertOneLineError(bnnas("latency-table", "--batch", 0, "--out", table), "--batch must be at least 1, got 0");
+        assertOneLineError(bnnas("latency-table", "--out", shared.resolve("no/dir/t.json")), "does not exist");
+        assertOneLineError(bnnas("latency-table"), "give --out FILE to measure a table, or --table FILE to check one");
+        assertOneLineError(bnnas("latency-table", "--table", table, "--batch", 8), "was measured at batch 1, input 1x28; this call times batch 8, input 1x28");
     }
 
     private static JsonObject json0(Path file) {

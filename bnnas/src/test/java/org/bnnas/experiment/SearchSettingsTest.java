@@ -20,6 +20,7 @@ class SearchSettingsTest {
         expected.put("calibration_batches", 20);
         expected.put("population", 50);
         expected.put("generations", 20);
+        expected.put("top_k", 10);
         assertEquals(expected, s.describe());
         assertEquals("bn", Predictor.BN.toString());
         assertEquals("evolution", SearchSettings.Method.EVOLUTION.toString());
@@ -36,5 +37,8 @@ class SearchSettingsTest {
         assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, 0, 0, 50, 20));
         assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, 0, 20, 50, 0));
         assertThrows(IllegalArgumentException.class, () -> new SearchSettings(null, evolution, 0, 20, 50, 20));
+        assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, 0, 20, 50, 20, 0, null, 0));
+        assertEquals("search: a latency limit needs a latency table",
+                assertThrows(IllegalArgumentException.class, () -> new SearchSettings(bn, evolution, 0, 20, 50, 20, 10, null, 5)).getMessage());
     }
 }

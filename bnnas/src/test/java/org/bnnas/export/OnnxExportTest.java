@@ -1,10 +1,11 @@
 // OnnxExportTest: an exported network runs in ONNX Runtime and gives our logits (within 1e-4),
 // for bnnas-small and bnnas-imagenet paths, with BN statistics estimated on data; the model says
-// its space and architecture.
+// its space and architecture; on request, a retrained network predicts all 10,000 test images as here.
 package org.bnnas.export;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
@@ -12,14 +13,19 @@ import ai.onnxruntime.OrtSession;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Map;
+import org.bnnas.data.BatchLoader;
+import org.bnnas.data.Dataset;
+import org.bnnas.data.Datasets;
 import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.nn.BatchNorm2d;
 import org.bnnas.engine.nn.Module;
+import org.bnnas.engine.tensor.MemoryScope;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.supernet.StandaloneNet;
+import org.bnnas.train.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,6 +43,56 @@ class OnnxExportTest {
     void bnnasImagenetRunsInOnnxRuntimeAsHere() throws Exception {
         SearchSpace space = SearchSpace.load("bnnas-imagenet");
         check(space, Architecture.sample(space, new Rng(3)), 3, 224, 2);
+    }
+
+    /**
+     * The check after `bin/bnnas run` (README): with -Dbnnas.onnx.checkpoint=RUN/standalone.safetensors
+     * (a retrained bnnas-small network), its export must predict every Fashion-MNIST test image as
+     * we do. Skipped without the property.
+     */
+    @Test
+    void aRetrainedNetworkPredictsEveryTestImageAsHere() throws Exception {
+        String given = System.getProperty("bnnas.onnx.checkpoint");
+        assumeTrue(given != null && !given.isEmpty(), "no -Dbnnas.onnx.checkpoint given");
+        Path checkpoint = Path.of(given);
+        Checkpoint.Info info = Checkpoint.readInfo(checkpoint);
+        SearchSpace space = SearchSpace.load(info.space());
+        Dataset test = Datasets.load("fashion-mnist").test();
+        Path file = dir.resolve("retrained.onnx");
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        int same = 0, correctHere = 0, correctThere = 0;
+        try (StandaloneNet net = new StandaloneNet(space, info.arch(), info.inChannels(), new Rng(0))) {
+            Checkpoint.loadModel(checkpoint, net);
+            OnnxExport.write(net, test.channels(), test.size(), file);
+            net.eval();
+            try (OrtSession session = env.createSession(file.toString(), new OrtSession.SessionOptions());
+                 GradMode.Guard g = GradMode.noGrad(); BatchLoader loader = new BatchLoader(test, BatchLoader.Options.evaluation(500))) {
+                while (loader.hasNext()) {
+                    try (MemoryScope scope = MemoryScope.open(); BatchLoader.Batch b = loader.next()) {
+                        float[] x = b.images().toArray(), ours = net.forward(b.images()).toArray();
+                        try (OnnxTensor input = OnnxTensor.createTensor(env, FloatBuffer.wrap(x), new long[] {b.size(), test.channels(), test.size(), test.size()});
+                             OrtSession.Result result = session.run(Map.of("images", input))) {
+                            float[][] theirs = (float[][]) result.get(0).getValue();
+                            for (int n = 0; n < b.size(); n++) {
+                                int here = argmax(ours, n * theirs[n].length, theirs[n].length), there = argmax(theirs[n], 0, theirs[n].length);
+                                if (here == there) same++;
+                                if (here == b.labels()[n]) correctHere++;
+                                if (there == b.labels()[n]) correctThere++;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        System.out.printf("ONNX Runtime and bnnas agree on %d of %d test images (top-1 %.4f and %.4f)%n", same, test.count(),
+                correctThere / (double) test.count(), correctHere / (double) test.count());
+        assertEquals(test.count(), same, "predictions that differ");
+    }
+
+    private static int argmax(float[] v, int from, int n) {
+        int best = 0;
+        for (int i = 1; i < n; i++) if (v[from + i] > v[from + best]) best = i;
+        return best;
     }
 
     private void check(SearchSpace space, int[] arch, int channels, int size, int batch) throws Exception {
