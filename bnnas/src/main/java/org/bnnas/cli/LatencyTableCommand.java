@@ -108,7 +108,10 @@ final class LatencyTableCommand implements Callable<Integer> {
         }
         Rng rng = new Rng(seed);
         for (int i = 0; i < check; i++) archs.add(Architecture.sample(s, rng));
-        if (!archs.isEmpty()) check(pw, measure, t, archs);
+        if (!archs.isEmpty()) {
+            if (table != null) measure.warmUp();
+            check(pw, measure, t, archs);
+        }
         pw.flush();
         return 0;
     }

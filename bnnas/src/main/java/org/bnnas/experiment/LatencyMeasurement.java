@@ -21,9 +21,10 @@ import org.bnnas.supernet.MBConv;
 import org.bnnas.supernet.StandaloneNet;
 
 /**
- * Every time is the median of {@code repeats} forwards after {@code warmup} untimed ones, in
- * evaluation mode without gradients, on one fixed random batch; each forward ends with the host
- * reading one output value, so that a GPU's queued work is inside the time.
+ * Every time is the median of {@code repeats} timings after {@code warmup} untimed ones, in
+ * evaluation mode without gradients, on one fixed random batch; a timing is the mean of
+ * {@link #CALLS_PER_TIMING} forwards, the last followed by the host reading one output value, so
+ * that a GPU's queued work is inside the time.
  */
 public final class LatencyMeasurement {
     private final SearchSpace space;
@@ -43,6 +44,7 @@ public final class LatencyMeasurement {
 
     /** The table: each op of each choice layer on an input of that layer's shape, and the fixed parts (stem, stem block, head and classifier). */
     public LatencyTable table() {
+        warmUp();
         Progress progress = Progress.start("latency", ops(), "ops");
         Rng rng = new Rng(0);
         try (StandaloneNet fixed = new StandaloneNet(space, cheapest(), inChannels, rng.split())) {
@@ -86,6 +88,31 @@ public final class LatencyMeasurement {
         }
     }
 
+    /**
+     * Runs forwards of the dearest network for {@link #WARM_UP_SECONDS} first, so that the JIT has
+     * compiled the kernels before anything is timed: without it, whatever is timed first in a fresh
+     * JVM (the stem, in a table) came out several times too slow.
+     */
+    public void warmUp() {
+        int[] dearest = new int[space.numLayers()];
+        for (SearchSpace.Layer l : space.layers) dearest[l.index()] = l.fixedIdentity() ? -1 : space.ops.size() - 1;
+        long end = System.nanoTime() + (long) (WARM_UP_SECONDS * 1e9);
+        try (StandaloneNet net = new StandaloneNet(space, dearest, inChannels, new Rng(3))) {
+            net.eval();
+            while (System.nanoTime() < end) time(inChannels, inputSize, net::forward);
+        }
+    }
+
+    static final double WARM_UP_SECONDS = 3;
+
+    /**
+     * Forwards per timing, one read at the end: inside a network a block runs right after the
+     * previous one, with no host read and no scope closed between them, so a block timed alone
+     * must not pay those per call either (timed one call each, the table's sums came out about
+     * 3.5 times a whole network's time on bnnas-small at batch 1).
+     */
+    static final int CALLS_PER_TIMING = 10;
+
     /** Choice-layer forwards the table needs: one per op of every choice layer. */
     public long ops() {
         return space.layers.stream().filter(l -> !l.fixedIdentity()).count() * space.ops.size();
@@ -107,10 +134,11 @@ public final class LatencyMeasurement {
             for (int r = -warmup; r < repeats; r++) {
                 try (MemoryScope s = MemoryScope.open()) {
                     long t0 = System.nanoTime();
-                    Tensor y = forward.apply(x);
+                    Tensor y = null;
+                    for (int i = 0; i < CALLS_PER_TIMING; i++) y = forward.apply(x);
                     y.get(new int[y.rank()]);
                     long t1 = System.nanoTime();
-                    if (r >= 0) ms[r] = (t1 - t0) / 1e6;
+                    if (r >= 0) ms[r] = (t1 - t0) / 1e6 / CALLS_PER_TIMING;
                 }
             }
         }
