@@ -23,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Train the ground truth of the ranking study: architectures sampled as the search samples them (uniform single paths,",
                 "stratified by FLOPs, some near the FLOPs limit), each from scratch, one row per (architecture, seed) appended to --table.",
-                "Rerun to continue; rows already in the table are not trained again. --shard i/n trains machine i's share of n."})
+                "Rerun to continue; rows already in the table are not trained again. --shard i/n trains machine i's share of n.",
+                "With --arch, it trains the architectures given (a search's winners, say) with each of --seeds instead of the plan."})
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -40,7 +41,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--second-seeds", paramLabel = "N", description = "Of them, how many are trained with a second seed too (default: ${DEFAULT-VALUE}).")
     int secondSeeds = 15;
 
-    @Option(names = "--near-limit", paramLabel = "N", description = "Of them, how many lie within 5% of the space's FLOPs limit (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--near-limit", paramLabel = "N", description = "Of them, how many lie within 5%% of the space's FLOPs limit (default: ${DEFAULT-VALUE}).")
     int nearLimit = 20;
 
     @Option(names = "--flops-limit", paramLabel = "FLOPS", description = "The limit the near-limit architectures are drawn around, e.g. 3.06M "
@@ -55,6 +56,13 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--shard", paramLabel = "i/n", description = "Train only plan entries i, i + n, i + 2n, ... (i from 0; default 0/1: all).")
     String shard = "0/1";
+
+    @Option(names = "--arch", paramLabel = "A", description = "Train this architecture instead of the plan (op indices, op names or @FILE); "
+            + "may repeat.")
+    List<String> givenArchs;
+
+    @Option(names = "--seeds", split = ",", paramLabel = "S[,S...]", description = "With --arch: the training seeds (default: --seed).")
+    List<Long> seeds;
 
     @Option(names = "--max-rows", paramLabel = "N", description = "Stop after training N rows in this call (default: the whole plan).")
     Integer maxRows;
@@ -80,12 +88,25 @@ final class BenchCommand implements Callable<Integer> {
         if (batchSize < 1) throw new CliException("--batch-size must be at least 1, got " + batchSize);
         if (maxRows != null && maxRows < 1) throw new CliException("--max-rows must be at least 1, got " + maxRows);
         double limit = flopsLimit == null ? space.flopsLimit : SearchCommand.SearchOptions.parseFlops(flopsLimit, "--flops-limit");
+        List<int[]> given = null;
+        if (givenArchs != null) {
+            for (String o : List.of("--archs", "--second-seeds", "--near-limit", "--flops-limit")) {
+                if (spec.commandLine().getParseResult().hasMatchedOption(o)) throw new CliException(o + " shapes the plan, which --arch replaces");
+            }
+            given = givenArchs.stream().map(a -> RetrainCommand.parseArch(a, space)).toList();
+        } else if (seeds != null) {
+            throw new CliException("--seeds goes with --arch; the plan's seeds are --seed and --seed + 1");
+        }
         Datasets.Splits data = common.loadData();
         List<GroundTruth.Entry> plan;
-        try {
-            plan = GroundTruth.plan(space, data.train().channels(), data.train().size(), archs, secondSeeds, nearLimit, limit, common.seed, common.seed);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("--archs, --second-seeds, --near-limit: " + e.getMessage());
+        if (givenArchs != null) {
+            plan = GroundTruth.given(given, seeds == null ? List.of(common.seed) : seeds);
+        } else {
+            try {
+                plan = GroundTruth.plan(space, data.train().channels(), data.train().size(), archs, secondSeeds, nearLimit, limit, common.seed, common.seed);
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--archs, --second-seeds, --near-limit: " + e.getMessage());
+            }
         }
         List<GroundTruth.Row> rows;
         try {
@@ -97,16 +118,24 @@ final class BenchCommand implements Callable<Integer> {
         List<GroundTruth.Entry> mine = plan.stream().filter(e -> GroundTruth.inShard(e.index(), index, count)).toList();
         long left = mine.stream().filter(e -> !done.contains(GroundTruth.key(e, epochs))).count();
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("bench: %d rows in the plan (%d architectures, %d with a second seed), shard %d/%d holds %d, %d of them still to train, %d epochs each%n",
-                plan.size(), archs, secondSeeds, index, count, mine.size(), left, epochs);
+        long distinct = plan.stream().map(e -> Architecture.format(e.arch())).distinct().count();
+        String what = givenArchs != null ? String.format("%d architectures given, %d seeds each", distinct, plan.size() / distinct)
+                : String.format("%d architectures, %d with a second seed", archs, secondSeeds);
+        out.printf("bench: %d rows in the plan (%s), shard %d/%d holds %d, %d of them still to train, %d epochs each%n",
+                plan.size(), what, index, count, mine.size(), left, epochs);
         out.flush();
         RunDir run = runDir.create("bench");
         Map<String, Object> config = common.baseConfig("bench");
         config.put("table", table.toString());
-        config.put("archs", archs);
-        config.put("second_seeds", secondSeeds);
-        config.put("near_limit", nearLimit);
-        config.put("flops_limit", limit);
+        if (givenArchs != null) {
+            config.put("arch", plan.stream().map(e -> Architecture.format(e.arch())).distinct().toList());
+            config.put("seeds", plan.stream().map(GroundTruth.Entry::seed).distinct().toList());
+        } else {
+            config.put("archs", archs);
+            config.put("second_seeds", secondSeeds);
+            config.put("near_limit", nearLimit);
+            config.put("flops_limit", limit);
+        }
         config.put("epochs", epochs);
         config.put("batch_size", batchSize);
         config.put("shard", shard);
@@ -115,7 +144,7 @@ final class BenchCommand implements Callable<Integer> {
         for (GroundTruth.Entry e : mine) {
             if (done.contains(GroundTruth.key(e, epochs))) continue;
             if (maxRows != null && trained == maxRows) break;
-            out.printf("bench %d/%d: plan entry %d, %s, seed %d%n", ++trained, left, e.index(), Architecture.format(e.arch()), e.seed());
+            out.printf("bench %d/%d: entry %d, %s, seed %d%n", ++trained, left, e.index(), Architecture.format(e.arch()), e.seed());
             out.flush();
             GroundTruth.Row r = GroundTruth.train(space, e.arch(), e.seed(), epochs, batchSize, data, Main.commit());
             GroundTruth.append(table, r, space);

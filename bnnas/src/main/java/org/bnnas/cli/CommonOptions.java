@@ -90,6 +90,11 @@ final class CommonOptions {
         }
     }
 
+    /** Whether the data is the installed Fashion-MNIST, on which the shipped ground-truth tables were trained. */
+    boolean installedData() {
+        return data.equals("fashion-mnist") && (dataDir == null || dataDir.toAbsolutePath().normalize().equals(Datasets.FASHION_MNIST_DIR));
+    }
+
     /** The start of every config.json: command, versions, time, and these options. */
     Map<String, Object> baseConfig(String command) {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -50,8 +50,15 @@ final class PredictorInputs implements AutoCloseable {
         this.description = description;
     }
 
+    /** The first {@code n} images of the validation split that accuracy scores on, all of it for 0. */
+    static Dataset validationSubset(Dataset validation, int n) {
+        if (n < 0) throw new CliException("--validation-images must be positive (or 0 for all), got " + n);
+        if (n > validation.count()) throw new CliException("--validation-images " + n + " is more than the validation split's " + validation.count());
+        return n == 0 ? validation : validation.first(n);
+    }
+
     static PredictorInputs load(CommonOptions common, SearchSpace space, Collection<Predictor> predictors, Path checkpoint, String split, int batchSize,
-                                int calibrationBatches) {
+                                int calibrationBatches, int validationImages) {
         if (!split.equals("train") && !split.equals("val") && !split.equals("test")) throw new CliException("--split: '" + split + "' is not train, val or test");
         if (batchSize < 2 && predictors.stream().anyMatch(Predictor::needsBatch)) {
             throw new CliException("--batch-size must be at least 2 (BN in training mode needs two images), got " + batchSize);
@@ -72,6 +79,11 @@ final class PredictorInputs implements AutoCloseable {
             }
         }
         Datasets.Splits data = needsData ? common.loadData() : null;
+        Map<String, Object> description = new java.util.LinkedHashMap<>();
+        if (data != null && validationImages > 0) {
+            data = new Datasets.Splits(data.train(), validationSubset(data.validation(), validationImages), data.test());
+            description.put("validation", "the first " + validationImages + " images of the validation split");
+        }
         int inC = info != null ? info.inChannels() : data != null ? data.train().channels() : space.inputChannels;
         int size = info != null && info.inputSize() != 0 ? info.inputSize() : data != null ? data.train().size() : space.inputSize;
         if (data != null && (data.train().channels() != inC || data.train().size() != size)) {
@@ -80,7 +92,6 @@ final class PredictorInputs implements AutoCloseable {
         }
         Supernet supernet = null;
         Scorers.Networks networks;
-        Map<String, Object> description = new java.util.LinkedHashMap<>();
         if (info != null && info.kind() == Checkpoint.Kind.SUPERNET) {
             supernet = new Supernet(space, inC, new Rng(common.seed));
             try {

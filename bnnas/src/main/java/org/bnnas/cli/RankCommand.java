@@ -30,7 +30,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "rank", mixinStandardHelpOptions = true,
         description = {"Rank correlation of each predictor with a ground-truth table (the mean validation top-1 of each architecture's seeds),",
-                "with 95% bootstrap intervals over architectures. flops, params and random come from the table; other predictors from",
+                "with 95%% bootstrap intervals over architectures. flops, params and random come from the table; other predictors from",
                 "--scores files (bnnas score's scores.jsonl)."})
 final class RankCommand implements Callable<Integer> {
     @Option(names = "--space", paramLabel = "NAME|FILE", description = "The table's search space (default: ${DEFAULT-VALUE}).")
@@ -50,7 +50,7 @@ final class RankCommand implements Callable<Integer> {
             + "(the check that a shorter training budget orders the architectures as a longer one does).")
     Integer epochsAsPredictor;
 
-    @Option(names = "--flops-limit", paramLabel = "FLOPS", description = "The equal-FLOPs bin: architectures within 5% of this (default: the space's).")
+    @Option(names = "--flops-limit", paramLabel = "FLOPS", description = "The equal-FLOPs bin: architectures within 5%% of this (default: the space's).")
     String flopsLimit;
 
     @Option(names = "--resamples", paramLabel = "N", description = "Bootstrap resamples, permutations and simulations (default: ${DEFAULT-VALUE}).")

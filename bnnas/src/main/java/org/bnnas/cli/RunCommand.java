@@ -4,10 +4,12 @@ package org.bnnas.cli;
 
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bnnas.data.Datasets;
 import org.bnnas.engine.tensor.Rng;
+import org.bnnas.experiment.GroundTruth;
 import org.bnnas.experiment.RunDir;
 import org.bnnas.experiment.SearchSettings;
 import org.bnnas.experiment.Stages;
@@ -96,7 +98,7 @@ final class RunCommand implements Callable<Integer> {
             Stages.trainSupernet(run, net, data, supernetCfg, resume, out);
             Stages.SearchOutcome found;
             try (Scorers.Scorer scorer = Scorers.create(searchSettings.evaluator(), new Scorers.Setup(space, data.train().channels(), data.train().size(),
-                    common.seed, net, null, data.train(), data.validation(), searchSettings.calibrationBatches(), Stages.EVAL_BATCH, null))) {
+                    common.seed, net, null, data.train(), PredictorInputs.validationSubset(data.validation(), search.validationImages), searchSettings.calibrationBatches(), Stages.EVAL_BATCH, null))) {
                 found = Stages.search(run, space, scorer, data.train().channels(), data.train().size(), searchSettings, common.seed, out);
             }
             Stages.printTop(out, found.top());
@@ -116,6 +118,13 @@ final class RunCommand implements Callable<Integer> {
         Architecture.write(run.file("arch.json"), space, best, data.train().channels(), data.train().size());
         out.printf("%nchosen architecture: %s%n%.3fM FLOPs, %d parameters%ntest top-1: %.4f (validation %.4f)%nrun directory: %s%n",
                 Architecture.format(best), (double) head.get("flops") / 1e6, (long) head.get("params"), r.testTop1(), r.valTop1(), run.dir);
+        List<GroundTruth.Row> table = common.installedData() ? GroundTruth.shipped(space, common.data) : List.of();
+        if (!table.isEmpty()) {
+            for (String line : GroundTruth.placement(table, "docs/" + GroundTruth.shippedName(space, common.data), best, (double) head.get("flops"),
+                    r.testTop1(), retrainCfg.epochs())) {
+                out.println(line);
+            }
+        }
         out.flush();
         return 0;
     }

@@ -66,6 +66,10 @@ final class ScoreCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     int calibrationBatches = 20;
 
+    @Option(names = "--validation-images", paramLabel = "N", description = "Images accuracy scores each architecture on: the first N of the "
+            + "validation split (default: all of it).")
+    int validationImages;
+
     @Option(names = "--json", description = "One JSON object per line instead of text.")
     boolean json;
 
@@ -90,7 +94,8 @@ final class ScoreCommand implements Callable<Integer> {
         if (toScore.isEmpty()) throw new CliException("--arch or --arch-file: no architecture to score");
         if (calibrationBatches < 1) throw new CliException("--calibration-batches must be at least 1, got " + calibrationBatches);
         PrintWriter out = spec.commandLine().getOut();
-        try (PredictorInputs in = PredictorInputs.load(common, space, predictors, checkpoint, split, batchSize, calibrationBatches)) {
+        try (PredictorInputs in = PredictorInputs.load(common, space, predictors, checkpoint, split, batchSize, calibrationBatches,
+                validationImages)) {
             RunDir run = runDir.create("score");
             Map<String, Object> config = common.baseConfig("score");
             config.put("evaluators", predictors.stream().map(Predictor::toString).toList());

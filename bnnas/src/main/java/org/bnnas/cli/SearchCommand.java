@@ -60,7 +60,7 @@ final class SearchCommand implements Callable<Integer> {
         if (checkpoint != null) SearchOptions.readSupernetInfo(checkpoint, space);
         SearchSettings settings = search.settings(space);
         try (PredictorInputs in = PredictorInputs.load(common, space, List.of(settings.evaluator()), checkpoint, split, batchSize,
-                settings.calibrationBatches()); Scorers.Scorer scorer = in.scorer(settings.evaluator())) {
+                settings.calibrationBatches(), search.validationImages); Scorers.Scorer scorer = in.scorer(settings.evaluator())) {
             RunDir run = runDir.create("search");
             PrintWriter out = spec.commandLine().getOut();
             Map<String, Object> config = common.baseConfig("search");
@@ -100,6 +100,10 @@ final class SearchCommand implements Callable<Integer> {
         @Option(names = "--calibration-batches", paramLabel = "N", description = "Training batches that recalibrate BN statistics for the "
                 + "accuracy evaluator (default: ${DEFAULT-VALUE}).")
         int calibrationBatches = 20;
+
+        @Option(names = "--validation-images", paramLabel = "N", description = "Images the accuracy evaluator scores each candidate on: the first N "
+                + "of the validation split (default: all of it).")
+        int validationImages;
 
         @Option(names = "--population", paramLabel = "N", description = "Population of each generation (default: ${DEFAULT-VALUE}).")
         int population = 50;

@@ -28,7 +28,7 @@ final class StudyCommand implements Callable<Integer> {
     @Option(names = "--scores-dir", paramLabel = "DIR", description = "The score files (default: none: the ground truth and the baselines only).")
     Path scoresDir;
 
-    @Option(names = "--flops-limit", paramLabel = "FLOPS", description = "The equal-FLOPs bin: architectures within 5% of this (default: the space's).")
+    @Option(names = "--flops-limit", paramLabel = "FLOPS", description = "The equal-FLOPs bin: architectures within 5%% of this (default: the space's).")
     String flopsLimit;
 
     @Option(names = "--resamples", paramLabel = "N", description = "Bootstrap resamples, permutations and simulations (default: ${DEFAULT-VALUE}).")

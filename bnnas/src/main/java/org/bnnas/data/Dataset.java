@@ -38,6 +38,13 @@ public record Dataset(String name, byte[] images, int[] labels, int channels, in
         return (v / 255f - mean[c]) / std[c];
     }
 
+    /** The first {@code n} images (a split is shuffled already, so they are a random sample of it). */
+    public Dataset first(int n) {
+        int[] idx = new int[n];
+        for (int i = 0; i < n; i++) idx[i] = i;
+        return subset(idx);
+    }
+
     /** The images at {@code indices}, in that order, as a new data set of the same kind. */
     public Dataset subset(int[] indices) {
         int b = imageBytes();

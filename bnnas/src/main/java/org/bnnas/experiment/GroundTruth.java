@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -114,6 +115,15 @@ public final class GroundTruth {
         return out;
     }
 
+    /** A plan of given architectures, each with every one of {@code seeds}: seed by seed, so that a table cut short holds every architecture. */
+    public static List<Entry> given(List<int[]> archs, List<Long> seeds) {
+        Set<String> distinct = new HashSet<>();
+        List<int[]> unique = archs.stream().filter(a -> distinct.add(Architecture.key(a))).toList();
+        List<Entry> out = new ArrayList<>();
+        for (long seed : new LinkedHashSet<>(seeds)) for (int[] a : unique) out.add(new Entry(out.size(), a, seed));
+        return out;
+    }
+
     /** Whether plan entry {@code index} is shard {@code shard}'s (0-based) of {@code shards}. */
     public static boolean inShard(int index, int shard, int shards) {
         return index % shards == shard;
@@ -185,14 +195,95 @@ public final class GroundTruth {
      * seed, epochs), is an IllegalArgumentException naming the file and the line.
      */
     public static List<Row> read(Path table, SearchSpace space) {
-        List<Row> rows = new ArrayList<>();
-        if (!Files.exists(table)) return rows;
-        String text;
+        if (!Files.exists(table)) return new ArrayList<>();
         try {
-            text = Files.readString(table, StandardCharsets.UTF_8);
+            return parse(table.toString(), Files.readString(table, StandardCharsets.UTF_8), space);
         } catch (IOException e) {
             throw new UncheckedIOException(new IOException(table + ": cannot read (" + e.getMessage() + ")", e));
         }
+    }
+
+    /**
+     * The table the project ships for {@code space} and {@code dataset} (docs/ground-truth, packaged
+     * in the jar as ground-truth/SPACE-DATASET.jsonl), or no rows when it has none.
+     */
+    public static List<Row> shipped(SearchSpace space, String dataset) {
+        String name = shippedName(space, dataset);
+        try (var in = GroundTruth.class.getResourceAsStream("/" + name)) {
+            if (in == null) return List.of();
+            return parse(name, new String(in.readAllBytes(), StandardCharsets.UTF_8), space);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The path of a shipped table inside the jar (under docs/ in the repository). */
+    public static String shippedName(SearchSpace space, String dataset) {
+        return "ground-truth/" + space.name + "-" + dataset + ".jsonl";
+    }
+
+    /**
+     * Where an architecture stands among the table's architectures of similar FLOPs (within 5% of
+     * its own), by test top-1, which does not depend on the validation split: lines for a run's
+     * output. The rows used are those of the table's main budget (the epochs most rows have); a
+     * rank is given only for an architecture in the table or one trained for that budget.
+     */
+    public static List<String> placement(List<Row> rows, String table, int[] arch, double flops, double testTop1, int epochs) {
+        Map<Integer, Integer> perBudget = new HashMap<>();
+        for (Row r : rows) perBudget.merge(r.epochs(), 1, Integer::sum);
+        int budget = perBudget.entrySet().stream().max(Map.Entry.<Integer, Integer>comparingByValue().thenComparing(Map.Entry.comparingByKey()))
+                .orElseThrow(() -> new IllegalArgumentException(table + ": no rows")).getKey();
+        Map<String, List<Row>> byArch = new LinkedHashMap<>();
+        for (Row r : rows) if (r.epochs() == budget) byArch.computeIfAbsent(Architecture.format(r.arch()), k -> new ArrayList<>()).add(r);
+        double pairSquares = 0;
+        int pairs = 0;
+        Map<String, Double> similar = new LinkedHashMap<>();
+        for (var e : byArch.entrySet()) {
+            List<Row> seeds = e.getValue();
+            if (seeds.size() >= 2) {
+                double d = seeds.get(0).testTop1() - seeds.get(1).testTop1();
+                pairSquares += d * d;
+                pairs++;
+            }
+            if (Math.abs(seeds.get(0).flops() - flops) <= NEAR * flops) similar.put(e.getKey(), seeds.stream().mapToDouble(Row::testTop1).average().orElseThrow());
+        }
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format("ground truth (%s, %d epochs each): %d of its %d architectures lie within 5%% of %.3fM FLOPs", table, budget,
+                similar.size(), byArch.size(), flops / 1e6));
+        if (similar.isEmpty()) return lines;
+        double[] sorted = similar.values().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        String best = similar.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        String noise = pairs == 0 ? "" : String.format("; one seed's test top-1 varies by sd %.4f", Math.sqrt(pairSquares / pairs / 2));
+        lines.add(String.format("their test top-1: median %.4f, from %.4f to %.4f (best %s)%s", median(sorted), sorted[0], sorted[sorted.length - 1],
+                best, noise));
+        String key = Architecture.format(arch);
+        if (similar.containsKey(key)) {
+            double own = similar.get(key);
+            lines.add(String.format("this architecture is one of them: test top-1 %.4f at %d epochs, rank %d of %d", own, budget, 1 + above(sorted, own),
+                    sorted.length));
+        } else if (epochs == budget) {
+            lines.add(String.format("this run's test top-1 %.4f after %d epochs would rank %d of %d among them", testTop1, epochs, 1 + above(sorted, testTop1),
+                    sorted.length + 1));
+        } else {
+            lines.add(String.format("this run trained it for %d epochs and the table for %d, so its %.4f is not comparable: retrain it for %d epochs "
+                    + "(--retrain-epochs %d) to rank it among them", epochs, budget, testTop1, budget, budget));
+        }
+        return lines;
+    }
+
+    private static int above(double[] sorted, double value) {
+        int n = 0;
+        for (double v : sorted) if (v > value) n++;
+        return n;
+    }
+
+    private static double median(double[] sorted) {
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static List<Row> parse(String table, String text, SearchSpace space) {
+        List<Row> rows = new ArrayList<>();
         String[] lines = text.split("\n", -1);
         Map<String, Integer> firstLine = new HashMap<>();
         for (int i = 0; i < lines.length; i++) {
@@ -215,7 +306,7 @@ public final class GroundTruth {
                 if (last) break;
                 throw new IllegalArgumentException(table + ": line " + (i + 1) + " is not a ground-truth row (" + e.getMessage() + ")");
             } catch (IllegalArgumentException e) {
-                if (e.getMessage().startsWith(table.toString())) throw e;
+                if (e.getMessage().startsWith(table)) throw e;
                 throw new IllegalArgumentException(table + ": line " + (i + 1) + ": " + e.getMessage());
             }
         }

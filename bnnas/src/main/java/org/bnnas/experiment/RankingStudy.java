@@ -7,6 +7,7 @@ package org.bnnas.experiment;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -24,11 +25,14 @@ import org.bnnas.report.RankCorrelation;
 import org.bnnas.report.RankStatistics;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
+import org.bnnas.train.SupernetTrainer;
 
 /**
  * Reads the table and a directory of score files named as the study writes them: bn-seed{s}.jsonl
  * and spos-seed{s}.jsonl (a supernet's scores as it trains), bn-table-seed{s}.jsonl (its gamma
- * table and loss), zero-cost.jsonl (bnnas score's lines). Writes report.md and its plots. Every
+ * table and loss), zero-cost.jsonl (bnnas score's lines), winners.json (each search method's
+ * winner under the FLOPs limit: {"method": "arch"}) with retrained.jsonl (their retraining by
+ * bnnas bench --arch, a table of the ground truth's form). Writes report.md and its plots. Every
  * verdict is computed by a rule stated beside it.
  */
 public final class RankingStudy {
@@ -39,6 +43,18 @@ public final class RankingStudy {
     record Run(String kind, long seed, List<Point> points) {
         Point last() {
             return points.get(points.size() - 1);
+        }
+
+        /** The point at the method's own budget: BN-NAS's default epochs (a tenth of SPOS's, as in the paper) when the run reached them, else its last. */
+        Point budget() {
+            if (kind.equals("BN-NAS")) {
+                for (Point p : points) if (p.epoch() == SupernetTrainer.Config.DEFAULT_BN_EPOCHS) return p;
+            }
+            return last();
+        }
+
+        String name(Point p) {
+            return kind + " seed " + seed + " (" + fmt(p.epoch()) + " epochs)";
         }
     }
 
@@ -51,6 +67,8 @@ public final class RankingStudy {
     private final Map<String, Map<String, Double>> zeroCost = new LinkedHashMap<>();
     private final Map<String, Double> zeroCostSeconds = new LinkedHashMap<>();
     private final Map<Long, List<JsonObject>> tables = new TreeMap<>();
+    private final Map<String, String> winners = new LinkedHashMap<>();
+    private final List<GroundTruth.Row> retrained = new ArrayList<>();
     private final double flopsLimit;
     private final int resamples;
 
@@ -94,6 +112,8 @@ public final class RankingStudy {
                 String name = f.getFileName().toString();
                 if (name.matches("(bn|spos)-seed\\d+\\.jsonl")) runs.add(run(name.startsWith("bn") ? "BN-NAS" : "SPOS", d.metricsFile(name)));
                 else if (name.matches("bn-table-seed\\d+\\.jsonl")) tables.put(Long.parseLong(name.replaceAll("\\D", "")), d.metricsFile(name));
+                else if (name.equals("winners.json")) readWinners(f);
+                else if (name.equals("retrained.jsonl")) retrained.addAll(GroundTruth.read(f, space));
                 else if (name.equals("zero-cost.jsonl")) {
                     for (JsonObject o : d.metricsFile(name)) {
                         String p = o.get("evaluator").getAsString();
@@ -106,6 +126,17 @@ public final class RankingStudy {
             throw new UncheckedIOException(new IOException(dir + ": cannot list (" + e.getMessage() + ")", e));
         }
         zeroCostSeconds.replaceAll((p, total) -> total / zeroCost.get(p).size());
+    }
+
+    private void readWinners(Path f) {
+        try {
+            JsonObject o = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
+            for (String method : o.keySet()) winners.put(method, Architecture.format(Architecture.parse(o.get(method).getAsString(), space)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(new IOException(f + ": cannot read (" + e.getMessage() + ")", e));
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(f + ": not an object of method names and architectures (" + e.getMessage() + ")");
+        }
     }
 
     private static Run run(String kind, List<JsonObject> lines) {
@@ -154,7 +185,10 @@ public final class RankingStudy {
         double[] random = new double[archs.size()];
         for (int i = 0; i < random.length; i++) random[i] = rng.nextDouble();
         out.put("random", asMap(random));
-        for (Run r : runs) out.put(r.kind() + " seed " + r.seed() + " (" + fmt(r.last().epoch()) + " epochs)", r.last().scores());
+        for (Run r : runs) {
+            if (r.budget() != r.last()) out.put(r.name(r.budget()), r.budget().scores());
+            out.put(r.name(r.last()), r.last().scores());
+        }
         out.putAll(zeroCost);
         return out;
     }
@@ -211,6 +245,7 @@ public final class RankingStudy {
         tauAgainstTime(md, out, finalTau, ceiling);
         nullDistribution(md, out, finalTau);
         convergence(md, out);
+        searchWinners(md);
         verdicts(md, finalTau, versusFlops);
         out.writeText("report.md", md.toString());
     }
@@ -304,9 +339,19 @@ public final class RankingStudy {
             gammas.add(space.ops.get(o).name(), x, y);
         }
         write(gammas, out, "bn-only-gammas.png");
-        md.append("## Why BN-only training is fast\n\nOnly gamma and beta of each op's last BN train; every weight stays at its random start. ")
-                .append("The loss of the supernet, which sees a random path per batch, stays near ln 10, that of a uniform guess: the supernet is no ")
-                .append("classifier. What BN-NAS reads is the gammas, whose mean moves apart per op within the first epoch.\n\n")
+        StringBuilder losses = new StringBuilder();
+        for (Map.Entry<Long, List<JsonObject>> e : tables.entrySet()) {
+            List<JsonObject> lines = e.getValue();
+            JsonObject last = lines.get(lines.size() - 1);
+            if (!last.has("loss")) continue;
+            losses.append(losses.length() == 0 ? "" : ", ").append(String.format("%.3f (seed %d, epoch %s)", last.get("loss").getAsDouble(), e.getKey(),
+                    fmt(last.get("epoch").getAsDouble())));
+        }
+        md.append("## Why BN-only training is fast\n\nOnly gamma and beta of each op's last BN train; every weight stays at its random start, so a step ")
+                .append("computes no weight gradient and updates a few hundred numbers. The supernet sees a random path per batch; its mean training loss ")
+                .append(String.format("at the last point was %s, against ln 10 = %.3f for a uniform guess (with label smoothing, whatever the target). ",
+                        losses.length() == 0 ? "not recorded" : losses, Math.log(10)))
+                .append("What BN-NAS reads is each op's mean |gamma|, plotted below for the first choice layer.\n\n")
                 .append("![loss](bn-only-loss.png)\n\n![gammas](bn-only-gammas.png)\n\n");
     }
 
@@ -314,9 +359,9 @@ public final class RankingStudy {
         md.append("## The paper's claims\n\n| claim | measured | verdict |\n| --- | --- | --- |\n");
         List<Run> bn = runs.stream().filter(r -> r.kind().equals("BN-NAS")).toList(), spos = runs.stream().filter(r -> r.kind().equals("SPOS")).toList();
         if (!bn.isEmpty() && !spos.isEmpty()) {
-            double bnTime = bn.stream().mapToDouble(r -> r.last().trainSeconds()).average().orElseThrow();
-            double sposTime = spos.stream().mapToDouble(r -> r.last().trainSeconds()).average().orElseThrow();
-            double bnEpochs = bn.get(0).last().epoch(), sposEpochs = spos.get(0).last().epoch();
+            double bnTime = bn.stream().mapToDouble(r -> r.budget().trainSeconds()).average().orElseThrow();
+            double sposTime = spos.stream().mapToDouble(r -> r.budget().trainSeconds()).average().orElseThrow();
+            double bnEpochs = bn.get(0).budget().epoch(), sposEpochs = spos.get(0).budget().epoch();
             double ratio = sposTime / bnTime, epochRatio = sposEpochs / bnEpochs;
             md.append(String.format("| supernet training over 10x faster | SPOS %.0f s (%s epochs) / BN-NAS %.0f s (%s epochs) = %.1fx: %.1fx fewer epochs "
                     + "x %.2fx cheaper epoch | %s (rule: at least 10x; the epochs are the method's choice, whether they cost ranking is below) |%n",
@@ -330,16 +375,16 @@ public final class RankingStudy {
             md.append("| supernet training over 10x faster | no BN-NAS and SPOS runs yet | not measured |\n");
             md.append("| subnet evaluation over 600,000x faster | no BN-NAS and SPOS runs yet | not measured |\n");
         }
-        md.append("| no loss of accuracy | the searches' winners are not retrained yet | not measured |\n");
+        noLossOfAccuracy(md);
         if (!bn.isEmpty()) {
             StringBuilder measured = new StringBuilder();
             int above = 0, below = 0;
             for (Run r : bn) {
-                String name = r.kind() + " seed " + r.seed() + " (" + fmt(r.last().epoch()) + " epochs)";
+                String name = r.name(r.budget());
                 RankStatistics.Interval d = versusFlops.get(name);
                 if (d == null) continue;
                 if (measured.length() > 0) measured.append("; ");
-                measured.append(String.format("seed %d: tau %.3f, minus FLOPs' %s", r.seed(), finalTau.get(name).estimate(), d));
+                measured.append(String.format("seed %d at %s epochs: tau %.3f, minus FLOPs' %s", r.seed(), fmt(r.budget().epoch()), finalTau.get(name).estimate(), d));
                 if (d.lo() > 0) above++;
                 if (d.hi() < 0) below++;
             }
@@ -350,6 +395,63 @@ public final class RankingStudy {
             md.append("| BN-only training ranks architectures | no BN-NAS run yet | not measured |\n");
         }
         md.append('\n');
+    }
+
+    /** Each winner's retrained test top-1 over its seeds, at the retraining's main budget; empty for a winner not retrained. */
+    private Map<String, double[]> winnerResults() {
+        Map<Integer, Integer> perBudget = new TreeMap<>();
+        retrained.forEach(r -> perBudget.merge(r.epochs(), 1, Integer::sum));
+        Map<String, double[]> out = new LinkedHashMap<>();
+        if (perBudget.isEmpty()) return out;
+        int budget = perBudget.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+        for (Map.Entry<String, String> w : winners.entrySet()) {
+            out.put(w.getKey(), retrained.stream().filter(r -> r.epochs() == budget && Architecture.format(r.arch()).equals(w.getValue()))
+                    .mapToDouble(GroundTruth.Row::testTop1).toArray());
+        }
+        return out;
+    }
+
+    private void searchWinners(StringBuilder md) {
+        Map<String, double[]> results = winnerResults();
+        if (results.isEmpty()) return;
+        int budget = retrained.stream().mapToInt(GroundTruth.Row::epochs).max().orElseThrow();
+        md.append(String.format("## Search under the FLOPs limit (%.2fM)%n%nEach method's winner, retrained from scratch for %d epochs with several seeds; "
+                + "test top-1 as mean +- sd over the seeds, and each mean minus BN-NAS's with its 95%% Welch interval.%n%n", flopsLimit / 1e6, budget));
+        md.append("| method | architecture | FLOPs | seeds | test top-1 | minus BN-NAS [95% CI] |\n| --- | --- | --- | --- | --- | --- |\n");
+        double[] bn = results.getOrDefault("BN-NAS", new double[0]);
+        for (Map.Entry<String, double[]> e : results.entrySet()) {
+            double[] v = e.getValue();
+            int[] arch = Architecture.parse(winners.get(e.getKey()), space);
+            String flopsText = retrained.stream().filter(r -> Arrays.equals(r.arch(), arch)).findFirst().map(r -> String.format("%.3fM", r.flops() / 1e6))
+                    .orElse("");
+            String diff = e.getKey().equals("BN-NAS") || bn.length < 2 || v.length < 2 ? "" : RankStatistics.meanDifference(v, bn).toString();
+            md.append(String.format("| %s | %s | %s | %d | %s | %s |%n", e.getKey(), GroundTruth.ops(space, arch), flopsText, v.length, meanSd(v), diff));
+        }
+        md.append('\n');
+    }
+
+    /** The rule: BN-NAS's winner loses no accuracy if the interval of its mean minus SPOS's lies above -0.5 points (a margin chosen before any winner was retrained). */
+    static final double NO_LOSS_MARGIN = 0.005;
+
+    private void noLossOfAccuracy(StringBuilder md) {
+        Map<String, double[]> results = winnerResults();
+        double[] bn = results.getOrDefault("BN-NAS", new double[0]), spos = results.getOrDefault("SPOS", new double[0]);
+        if (bn.length < 2 || spos.length < 2) {
+            md.append("| no loss of accuracy | BN-NAS's and SPOS's winners are not both retrained with two or more seeds | not measured |\n");
+            return;
+        }
+        RankStatistics.Interval d = RankStatistics.meanDifference(bn, spos);
+        String verdict = d.lo() > -NO_LOSS_MARGIN ? "supported" : d.hi() < -NO_LOSS_MARGIN ? "not supported" : "inconclusive";
+        md.append(String.format("| no loss of accuracy | winners retrained: BN-NAS %s (%d seeds), SPOS %s (%d seeds); BN-NAS minus SPOS %s | %s (rule: "
+                + "supported if the interval lies above -%.1f points, not supported if it lies below, inconclusive otherwise) |%n", meanSd(bn), bn.length,
+                meanSd(spos), spos.length, d, verdict, NO_LOSS_MARGIN * 100));
+    }
+
+    private static String meanSd(double[] v) {
+        if (v.length == 0) return "not retrained";
+        double m = Arrays.stream(v).average().orElseThrow();
+        double sd = v.length < 2 ? Double.NaN : Math.sqrt(Arrays.stream(v).map(x -> (x - m) * (x - m)).sum() / (v.length - 1));
+        return v.length < 2 ? String.format("%.4f", m) : String.format("%.4f +- %.4f", m, sd);
     }
 
     private static double[] pick(double[] v, List<Integer> idx) {

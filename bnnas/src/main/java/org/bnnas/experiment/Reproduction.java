@@ -84,15 +84,9 @@ public final class Reproduction {
         this.out = out;
         this.inC = data.train().channels();
         this.size = data.train().size();
-        this.train = preset.trainImages() > 0 && preset.trainImages() < data.train().count() ? first(data.train(), preset.trainImages()) : data.train();
+        this.train = preset.trainImages() > 0 && preset.trainImages() < data.train().count() ? data.train().first(preset.trainImages()) : data.train();
         this.sposVal = preset.sposValImages() > 0 && preset.sposValImages() < data.validation().count()
-                ? first(data.validation(), preset.sposValImages()) : data.validation();
-    }
-
-    private static Dataset first(Dataset d, int n) {
-        int[] idx = new int[n];
-        for (int i = 0; i < n; i++) idx[i] = i; // the split is already shuffled
-        return d.subset(idx);
+                ? data.validation().first(preset.sposValImages()) : data.validation();
     }
 
     List<int[]> archs() {

@@ -1,7 +1,8 @@
 // RankStatistics: how well a predictor ranks architectures against a ground truth, with its
 // uncertainty: bootstrap intervals over architectures, a permutation p-value, the difference from
 // FLOPs, the rank agreement at equal FLOPs and given FLOPs, top-k precision, the regret of the
-// best pick, and the noise ceiling that the ground truth's own seed noise sets.
+// best pick, the noise ceiling that the ground truth's own seed noise sets, and the interval of a
+// difference of two means over a few seeds (Welch).
 package org.bnnas.report;
 
 import java.util.Arrays;
@@ -137,6 +138,39 @@ public final class RankStatistics {
             dof += r.length - 1;
         }
         return dof == 0 ? Double.NaN : Math.sqrt(squares / dof);
+    }
+
+    /**
+     * mean(a) - mean(b) with its 95% Welch interval (unequal variances; Student's t at the
+     * Welch-Satterthwaite degrees of freedom, rounded down, which widens the interval slightly).
+     * Each side needs at least two values.
+     */
+    public static Interval meanDifference(double[] a, double[] b) {
+        if (a.length < 2 || b.length < 2) throw new IllegalArgumentException("a difference of means needs two or more values a side, got " + a.length
+                + " and " + b.length);
+        double ma = Arrays.stream(a).average().orElseThrow(), mb = Arrays.stream(b).average().orElseThrow();
+        double va = variance(a, ma) / a.length, vb = variance(b, mb) / b.length;
+        double se = Math.sqrt(va + vb);
+        if (se == 0) return new Interval(ma - mb, ma - mb, ma - mb);
+        double dof = (va + vb) * (va + vb) / (va * va / (a.length - 1) + vb * vb / (b.length - 1));
+        double t = studentT975((int) Math.floor(dof));
+        return new Interval(ma - mb, ma - mb - t * se, ma - mb + t * se);
+    }
+
+    private static double variance(double[] v, double mean) {
+        double s = 0;
+        for (double x : v) s += (x - mean) * (x - mean);
+        return s / (v.length - 1);
+    }
+
+    /** Student's t 97.5% quantiles for 1..30 degrees of freedom (from the standard tables). */
+    private static final double[] T975 = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160, 2.145, 2.131,
+            2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+
+    /** The 97.5% quantile of Student's t with {@code dof} degrees of freedom; beyond 30, 1.96 + 2.4/dof (within 0.002 of the exact value). */
+    static double studentT975(int dof) {
+        if (dof < 1) throw new IllegalArgumentException("degrees of freedom must be at least 1, got " + dof);
+        return dof <= T975.length ? T975[dof - 1] : 1.96 + 2.4 / dof;
     }
 
     private static int[] descending(double[] v) {

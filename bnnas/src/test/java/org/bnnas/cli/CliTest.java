@@ -9,7 +9,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -26,6 +28,7 @@ import org.bnnas.space.SearchSpace;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class CliTest {
     @TempDir
@@ -55,6 +58,23 @@ class CliTest {
 
     private static JsonObject json(Path file) throws IOException {
         return JsonParser.parseString(Files.readString(file)).getAsJsonObject();
+    }
+
+    @Test
+    void everyCommandsHelpPrintsWithoutAFormattingWarning() {
+        // picocli formats descriptions with String.format and warns on System.err about a bare '%'
+        PrintStream stderr = System.err;
+        ByteArrayOutputStream warnings = new ByteArrayOutputStream();
+        try {
+            System.setErr(new PrintStream(warnings, true));
+            for (String command : new CommandLine(new Main()).getSubcommands().keySet()) {
+                Result r = bnnas(command, "--help");
+                assertEquals(0, r.code(), command + ": " + r.err());
+            }
+        } finally {
+            System.setErr(stderr);
+        }
+        assertEquals("", warnings.toString());
     }
 
     @Test
@@ -126,11 +146,17 @@ class CliTest {
     void searchWithTheAccuracyEvaluatorPrintsTheTopCandidates() {
         Result r = bnnas("search", "--data-dir", data, "--validation-size", 100, "--checkpoint", run.resolve("supernet.safetensors"),
                 "--evaluator", "accuracy", "--calibration-batches", 1, "--population", 4, "--generations", 1, "--flops-limit", "4M",
-                "--out", shared.resolve("search"));
+                "--validation-images", 40, "--out", shared.resolve("search"));
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("rank"), r.out());
         JsonObject results = json0(shared.resolve("search/results.json"));
         results.getAsJsonArray("top").forEach(c -> assertTrue(c.getAsJsonObject().get("flops").getAsDouble() <= 4e6));
+        // scored on the first 40 validation images: every accuracy is a multiple of 1/40
+        results.getAsJsonArray("top").forEach(c -> assertEquals(0, Math.IEEEremainder(c.getAsJsonObject().get("score").getAsDouble() * 40, 1), 1e-6));
+        assertEquals("the first 40 images of the validation split",
+                json0(shared.resolve("search/config.json")).getAsJsonObject("predictor_inputs").get("validation").getAsString());
+        assertOneLineError(bnnas("search", "--data-dir", data, "--validation-size", 100, "--checkpoint", run.resolve("supernet.safetensors"),
+                "--evaluator", "accuracy", "--validation-images", 101), "--validation-images 101 is more than the validation split's 100");
     }
 
     /** The run's checkpoint as PyTorch's safetensors.torch.save_file writes a state dict: same tensors, no metadata. */
@@ -295,6 +321,23 @@ class CliTest {
                 new java.util.HashSet<>(Files.readAllLines(half).stream().map(l -> JsonParser.parseString(l).getAsJsonObject().get("arch").getAsString() + "@"
                         + JsonParser.parseString(l).getAsJsonObject().get("seed")).toList()), "two shards train the whole plan");
         assertOneLineError(bnnas("bench", "--data-dir", data, "--table", table, "--shard", "2/2"), "--shard: '2/2' is not i/n");
+    }
+
+    @Test
+    void benchTrainsGivenArchitecturesWithEachSeedForASearchsWinners() throws IOException {
+        Path table = shared.resolve("winners.jsonl");
+        String arch = json0(run.resolve("results.json")).get("arch").getAsString();
+        Object[] args = {"bench", "--data-dir", data, "--validation-size", 100, "--table", table, "--arch", "@" + run.resolve("arch.json"),
+                "--arch", arch, "--seeds", "3,4", "--epochs", 1, "--batch-size", 100, "--out", shared.resolve("bench-winners")};
+        Result r = bnnas(args);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("2 rows in the plan (1 architectures given, 2 seeds each)"), r.out());
+        List<String> rows = Files.readAllLines(table);
+        assertEquals(List.of(arch + "@3", arch + "@4"), rows.stream().map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .map(o -> o.get("arch").getAsString() + "@" + o.get("seed").getAsLong()).toList());
+        assertTrue(bnnas(args).out().contains("0 of them still to train"));
+        assertOneLineError(bnnas("bench", "--data-dir", data, "--table", table, "--arch", arch, "--archs", 5), "--archs shapes the plan, which --arch replaces");
+        assertOneLineError(bnnas("bench", "--data-dir", data, "--table", table, "--seeds", "1,2"), "--seeds goes with --arch");
     }
 
     @Test

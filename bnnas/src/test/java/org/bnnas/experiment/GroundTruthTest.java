@@ -1,6 +1,7 @@
 // GroundTruthTest: the plan samples as the search does (uniform paths, stratified by FLOPs, a share
 // near the limit), the table keeps what it was given, refuses a repeated row, survives a cut-off
-// last line, and shards split the plan without overlap.
+// last line, and shards split the plan without overlap; the shipped table meets the study's counts,
+// and a run's architecture is placed among the table's of similar FLOPs.
 package org.bnnas.experiment;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,9 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import org.bnnas.engine.tensor.Rng;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.Cost;
 import org.bnnas.space.SearchSpace;
@@ -90,5 +94,50 @@ class GroundTruthTest {
         assertThrows(IllegalArgumentException.class, () -> GroundTruth.plan(SMALL, 1, 28, 10, 0, 5, 0, 0, 0), "near the limit without a limit");
         assertThrows(IllegalArgumentException.class, () -> GroundTruth.plan(SMALL, 1, 28, 10, 11, 0, LIMIT, 0, 0), "more second seeds than architectures");
         assertThrows(IllegalArgumentException.class, () -> GroundTruth.plan(SMALL, 1, 28, 10, 0, 5, 1e3, 0, 0), "no path near a limit below the cheapest");
+    }
+
+    @Test
+    void theShippedTableHoldsTheStudysCounts() {
+        // 60 architectures with one seed, 15 of them with two, 20 within 5% of the search's limit
+        List<GroundTruth.Row> rows = GroundTruth.shipped(SMALL, "fashion-mnist");
+        Map<String, Integer> seeds = new HashMap<>();
+        Set<String> near = new HashSet<>();
+        for (GroundTruth.Row r : rows) {
+            if (r.epochs() != 4) continue;
+            seeds.merge(Architecture.format(r.arch()), 1, Integer::sum);
+            assertEquals(Cost.of(SMALL, r.arch(), 1, 28).flops(), r.flops(), "row's FLOPs");
+            if (Math.abs(r.flops() - SMALL.flopsLimit) <= 0.05 * SMALL.flopsLimit) near.add(Architecture.format(r.arch()));
+        }
+        assertTrue(seeds.size() >= 60, seeds.size() + " architectures");
+        assertTrue(seeds.values().stream().filter(n -> n >= 2).count() >= 15, "second seeds");
+        assertTrue(near.size() >= 20, near.size() + " near the limit");
+        assertTrue(GroundTruth.shipped(SearchSpace.load("bnnas-imagenet"), "fashion-mnist").isEmpty(), "no table for that space");
+    }
+
+    @Test
+    void aRunsArchitectureIsPlacedAmongTheTablesOfSimilarFlops() {
+        int[] a = sampled(0), b = sampled(1), c = sampled(2);
+        List<GroundTruth.Row> rows = List.of(row(a, 3.00e6, 0, 4, 0.88), row(a, 3.00e6, 1, 4, 0.86), row(b, 3.05e6, 0, 4, 0.90),
+                row(c, 5.00e6, 0, 4, 0.95), row(c, 5.00e6, 0, 12, 0.97));
+        List<String> lines = GroundTruth.placement(rows, "t.jsonl", b, 3.05e6, 0.90, 8);
+        assertEquals("ground truth (t.jsonl, 4 epochs each): 2 of its 3 architectures lie within 5% of 3.050M FLOPs", lines.get(0));
+        assertEquals("their test top-1: median 0.8850, from 0.8700 to 0.9000 (best " + Architecture.format(b) + "); one seed's test top-1 varies by sd 0.0141",
+                lines.get(1));
+        assertEquals("this architecture is one of them: test top-1 0.9000 at 4 epochs, rank 1 of 2", lines.get(2));
+        int[] other = sampled(3);
+        assertEquals("this run's test top-1 0.8800 after 4 epochs would rank 2 of 3 among them",
+                GroundTruth.placement(rows, "t.jsonl", other, 3.02e6, 0.88, 4).get(2));
+        assertTrue(GroundTruth.placement(rows, "t.jsonl", other, 3.02e6, 0.88, 8).get(2)
+                .startsWith("this run trained it for 8 epochs and the table for 4, so its 0.8800 is not comparable"));
+        assertEquals(List.of("ground truth (t.jsonl, 4 epochs each): 0 of its 3 architectures lie within 5% of 4.000M FLOPs"),
+                GroundTruth.placement(rows, "t.jsonl", other, 4.0e6, 0.88, 4));
+    }
+
+    private static int[] sampled(long seed) {
+        return Architecture.sample(SMALL, new Rng(seed));
+    }
+
+    private static GroundTruth.Row row(int[] arch, double flops, long seed, int epochs, double test) {
+        return new GroundTruth.Row(arch, flops, 0, seed, epochs, test, test, 1, "", 2, "", "", "");
     }
 }

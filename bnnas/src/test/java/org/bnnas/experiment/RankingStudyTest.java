@@ -1,5 +1,5 @@
 // RankingStudyTest: the study's report from a small synthetic table and score files: every
-// section, every plot, and verdicts that follow their stated rules.
+// section, every plot, and verdicts that follow their stated rules, the no-loss rule in its three outcomes.
 package org.bnnas.experiment;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,7 +43,7 @@ class RankingStudyTest {
             }
         }
         for (String kind : List.of("bn", "spos")) {
-            double[] epochs = kind.equals("bn") ? new double[] {0.25, 0.5, 1, 2} : new double[] {2, 4};
+            double[] epochs = kind.equals("bn") ? new double[] {0.25, 0.5, 1, 2, 3} : new double[] {2, 4};
             for (double e : epochs) {
                 for (int[] a : archs) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -59,7 +59,7 @@ class RankingStudyTest {
                 }
             }
         }
-        for (double e : new double[] {0.25, 0.5, 1, 2}) {
+        for (double e : new double[] {0.25, 0.5, 1, 2, 3}) {
             Map<String, Object> t = new LinkedHashMap<>();
             t.put("epoch", e);
             t.put("loss", 2.36 - 0.01 * e);
@@ -78,19 +78,57 @@ class RankingStudyTest {
             m.put("seconds", 0.3);
             s.appendLine("zero-cost.jsonl", m);
         }
+        writeWinners(scores, archs.get(0), new double[] {0.882, 0.883, 0.884}, archs.get(1), new double[] {0.881, 0.880, 0.882});
         new RankingStudy(SMALL, rows, scores, 4e6, 300).write(dir.resolve("report"), "test");
         String md = Files.readString(dir.resolve("report/report.md"));
         for (String part : List.of("## The ground truth", "30 architectures", "noise ceiling", "## How each predictor ranks them", "| flops |",
-                "| BN-NAS seed 0 (2 epochs) |", "| SPOS seed 0 (4 epochs) |", "| naswot |", "## Ranking against training time",
+                "| BN-NAS seed 0 (2 epochs) |", "| BN-NAS seed 0 (3 epochs) |", "| SPOS seed 0 (4 epochs) |", "| naswot |", "## Ranking against training time",
                 "## What chance gives at this K", "## Why BN-only training is fast", "## The paper's claims",
                 "| supernet training over 10x faster | SPOS 160 s (4 epochs) / BN-NAS 60 s (2 epochs) = 2.7x", "not supported (rule: at least 10x",
                 "| subnet evaluation over 600,000x faster | SPOS 1.50 s per subnet / BN-NAS 1.00e-07 s", "supported (rule: at least 600,000x)",
-                "| no loss of accuracy | the searches' winners are not retrained yet | not measured |")) {
+                "seed 0 at 2 epochs: tau", "mean training loss at the last point was 2.330 (seed 0, epoch 3)",
+                "## Search under the FLOPs limit (4.00M)", "| SPOS | " + GroundTruth.ops(SMALL, archs.get(1)),
+                "| no loss of accuracy | winners retrained: BN-NAS 0.8830 +- 0.0010 (3 seeds), SPOS 0.8810 +- 0.0010 (3 seeds); BN-NAS minus SPOS 0.002 [",
+                "| supported (rule: supported if the interval lies above -0.5 points")) {
             assertTrue(md.contains(part), part + " in\n" + md);
         }
         for (String png : List.of("tau-vs-training-time.png", "tau-null-distribution.png", "bn-only-loss.png", "bn-only-gammas.png", "predictor-flops.png",
                 "predictor-naswot.png")) {
             assertTrue(Files.size(dir.resolve("report/" + png)) > 0, png);
+        }
+    }
+
+    @Test
+    void noLossOfAccuracyFollowsTheIntervalOfTheWinnersDifference() throws IOException {
+        Rng rng = new Rng(5);
+        List<GroundTruth.Row> rows = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            int[] a = Architecture.sample(SMALL, rng);
+            rows.add(new GroundTruth.Row(a, Cost.of(SMALL, a, 1, 28).flops(), 1000, 0, 4, 0.8 + i / 100.0, 0.8, 100, "cpu", 2, "17", "abc", "d"));
+        }
+        int[] bn = Architecture.sample(SMALL, rng), spos = Architecture.sample(SMALL, rng);
+        String[] verdicts = {"| not supported (rule:", "| inconclusive (rule:", "| supported (rule:"};
+        double[][] bnResults = {{0.860, 0.861, 0.862}, {0.874, 0.878, 0.882}, {0.879, 0.880, 0.881}};
+        for (int k = 0; k < 3; k++) {
+            Path scores = Files.createDirectories(dir.resolve("case" + k));
+            writeWinners(scores, bn, bnResults[k], spos, new double[] {0.880, 0.881, 0.882});
+            new RankingStudy(SMALL, rows, scores, 3.06e6, 200).write(dir.resolve("report" + k), "test");
+            String md = Files.readString(dir.resolve("report" + k + "/report.md"));
+            String line = md.lines().filter(l -> l.startsWith("| no loss of accuracy |")).findFirst().orElseThrow();
+            assertTrue(line.contains(verdicts[k]), line);
+        }
+    }
+
+    /** winners.json naming BN-NAS's and SPOS's winners, and retrained.jsonl with one row per seed of each. */
+    private static void writeWinners(Path scores, int[] bn, double[] bnTest, int[] spos, double[] sposTest) throws IOException {
+        Files.writeString(scores.resolve("winners.json"), "{\"BN-NAS\": \"" + Architecture.format(bn) + "\", \"SPOS\": \"" + Architecture.format(spos) + "\"}");
+        for (int k = 0; k < bnTest.length; k++) {
+            GroundTruth.append(scores.resolve("retrained.jsonl"), new GroundTruth.Row(bn, Cost.of(SMALL, bn, 1, 28).flops(), 1, k, 4, bnTest[k], bnTest[k],
+                    1, "", 2, "", "", ""), SMALL);
+        }
+        for (int k = 0; k < sposTest.length; k++) {
+            GroundTruth.append(scores.resolve("retrained.jsonl"), new GroundTruth.Row(spos, Cost.of(SMALL, spos, 1, 28).flops(), 1, k, 4, sposTest[k],
+                    sposTest[k], 1, "", 2, "", "", ""), SMALL);
         }
     }
 }

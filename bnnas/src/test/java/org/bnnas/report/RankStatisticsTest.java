@@ -2,6 +2,7 @@
 package org.bnnas.report;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.bnnas.engine.tensor.Rng;
@@ -70,5 +71,20 @@ class RankStatisticsTest {
         double[][] results = {{0.80, 0.82}, {0.85, 0.87}, {0.90, 0.94}, {0.88}};
         assertEquals(Math.sqrt((4 * 1e-4 + 2 * 4e-4) / 3), RankStatistics.seedNoise(results), 1e-12);
         assertTrue(Double.isNaN(RankStatistics.seedNoise(new double[][] {{0.8}, {0.9}})));
+    }
+
+    @Test
+    void theDifferenceOfTwoMeansHasWelchsInterval() {
+        // R: t.test(c(1, 2, 3), c(4, 5, 6)) gives -5.266 to -0.734 (4 degrees of freedom)
+        RankStatistics.Interval d = RankStatistics.meanDifference(new double[] {1, 2, 3}, new double[] {4, 5, 6});
+        assertEquals(-3, d.estimate(), 1e-12);
+        assertEquals(-3 - 2.776 * Math.sqrt(2.0 / 3), d.lo(), 1e-12);
+        assertEquals(-0.734, d.hi(), 1e-3);
+        // unequal variances: the degrees of freedom fall to just over 2 (rounded down to 2) and the interval widens
+        RankStatistics.Interval u = RankStatistics.meanDifference(new double[] {0, 10, 20}, new double[] {5, 5.1, 5.2});
+        assertEquals(10 - 5.1, u.estimate(), 1e-12);
+        assertEquals(4.303 * Math.sqrt(100.0 / 3 + 0.01 / 3), u.hi() - u.estimate(), 1e-9);
+        assertEquals(1.96 + 2.4 / 60, RankStatistics.studentT975(60), 1e-12);
+        assertThrows(IllegalArgumentException.class, () -> RankStatistics.meanDifference(new double[] {1}, new double[] {1, 2}));
     }
 }
