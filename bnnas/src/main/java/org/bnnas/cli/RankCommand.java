@@ -3,6 +3,7 @@
 // equal FLOPs and given FLOPs, top-k precision, the regret of the best pick, and the noise ceiling.
 package org.bnnas.cli;
 
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
@@ -185,6 +186,7 @@ final class RankCommand implements Callable<Integer> {
                 m.put("top_k", k);
                 m.put("top_k_precision", top);
                 m.put("regret", regret);
+                m.replaceAll((key, v) -> v instanceof Double d && d.isNaN() ? JsonNull.INSTANCE : v); // undefined (tau near the limit of one architecture, FLOPs given FLOPs): null, not JSON's missing NaN
                 out.println(RunDir.LINE.toJson(m));
             } else {
                 out.printf("%-10s %4d  %-24s %-24s %7.4f  %-25s %-16s %8.3f %6.2f %7.4f%n", e.getKey(), idx.size(), tau, rho, p, diff,

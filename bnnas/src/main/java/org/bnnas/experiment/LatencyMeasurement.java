@@ -80,6 +80,31 @@ public final class LatencyMeasurement {
         return new LatencyTable(space.name, Backends.current().name(), batch, inChannels, inputSize, stemMs + headMs, opMs, machine());
     }
 
+    /** A measurement that times as {@code table} was timed: its batch and input, its warm-up and repeats (10 and 31 where it does not say). */
+    public static LatencyMeasurement like(SearchSpace space, LatencyTable table) {
+        return new LatencyMeasurement(space, table.inChannels(), table.inputSize(), table.batch(), count(table, "warmup", 10), count(table, "repeats", 31));
+    }
+
+    private static int count(LatencyTable table, String key, int otherwise) {
+        Object v = table.machine().get(key);
+        return v == null ? otherwise : (int) Double.parseDouble(String.valueOf(v));
+    }
+
+    /**
+     * Why {@code table}'s timings do not hold in this process (another device, CPU model or
+     * thread count), or null where they do, so that its networks can be timed here to check it.
+     */
+    public static String elsewhere(LatencyTable table) {
+        String device = Backends.current().name(), cpu = GroundTruth.machine();
+        Object tableCpu = table.machine().get("cpu"), threads = table.machine().get("threads");
+        if (!table.device().equals(device)) return "the table was measured on " + table.device() + ", this search runs on " + device;
+        if (tableCpu != null && !String.valueOf(tableCpu).equals(cpu)) return "the table was measured on " + tableCpu + ", this is " + cpu;
+        if (threads != null && count(table, "threads", 0) != Parallel.threads()) {
+            return "the table was measured with " + threads + " threads, this search has " + Parallel.threads() + " (--threads)";
+        }
+        return null;
+    }
+
     /** The measured forward time of the whole standalone network of {@code arch}, in milliseconds. */
     public double endToEndMs(int[] arch) {
         try (StandaloneNet net = new StandaloneNet(space, arch, inChannels, new Rng(1))) {

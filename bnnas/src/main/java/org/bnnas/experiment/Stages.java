@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -99,19 +100,69 @@ public final class Stages {
             run.appendMetrics("search", m);
         }
         plotSearch(run, result, method, evaluator);
-        run.writeText("candidates.csv", candidatesCsv(space, result.evaluated()));
-        return new SearchOutcome(result, result.best(settings.topK()), done[0] == 0 ? 0 : evalSeconds[0] / done[0]);
+        List<Candidate> top = result.best(settings.topK());
+        List<Candidate> measured = List.of();
+        if (settings.latencyLimitMs() > 0) {
+            String elsewhere = LatencyMeasurement.elsewhere(settings.latencyTable());
+            if (elsewhere == null) {
+                measured = checkLatency(space, result, settings, out);
+                top = measured.stream().filter(c -> c.measuredMs() <= settings.latencyLimitMs()).limit(settings.topK()).toList();
+            } else {
+                out.printf("latency: not measured here (%s): the winners keep to the limit by the table's sums only%n", elsewhere);
+            }
+        }
+        run.writeText("candidates.csv", candidatesCsv(space, result.evaluated(), measured));
+        return new SearchOutcome(result, top, done[0] == 0 ? 0 : evalSeconds[0] / done[0]);
     }
 
-    /** Every evaluated candidate in the order evaluated: score, FLOPs, params, predicted latency (empty without a table), indices and op names. */
-    static String candidatesCsv(SearchSpace space, List<Candidate> evaluated) {
-        StringBuilder b = new StringBuilder("evaluation,score,flops,params,latency_ms,arch,ops\n");
+    /** Finalists measured at most: the best candidates by score are timed until --top-k of them keep to the limit or this many have been timed. */
+    static final int MAX_MEASURED = 100;
+
+    /**
+     * A table's sum misjudges some networks, and a search under a limit climbs to exactly those the
+     * table underestimates; so the best candidates by score are timed here as whole networks (as the
+     * table was timed), in score order, until --top-k of them measure within the limit. Returns every
+     * candidate timed, with its measured time.
+     */
+    static List<Candidate> checkLatency(SearchSpace space, Search.Result result, SearchSettings settings, PrintWriter out) {
+        double limit = settings.latencyLimitMs();
+        LatencyMeasurement timer = LatencyMeasurement.like(space, settings.latencyTable());
+        timer.warmUp();
+        List<Candidate> timed = new ArrayList<>();
+        int within = 0;
+        for (Candidate c : result.best(result.evaluated().size())) {
+            if (within == settings.topK() || timed.size() == MAX_MEASURED) break;
+            Candidate m = c.withMeasuredMs(timer.endToEndMs(c.arch()));
+            timed.add(m);
+            if (m.measuredMs() <= limit) within++;
+        }
+        double[] ratio = timed.stream().mapToDouble(c -> c.measuredMs() / c.latencyMs()).sorted().toArray();
+        out.printf("latency: the best %d candidates timed here as whole networks: %d within %.3g ms, %d over it; measured / predicted from %.2f to %.2f "
+                + "(median %.2f)%n", timed.size(), within, limit, timed.size() - within, ratio[0], ratio[ratio.length - 1], ratio[ratio.length / 2]);
+        if (within == 0) {
+            throw new IllegalArgumentException("--latency-limit " + limit + ": none of the best " + timed.size() + " candidates measures within it here "
+                    + "(the table underestimates them by a median factor " + String.format("%.2f", ratio[ratio.length / 2]) + "); raise the limit or measure the table again");
+        }
+        return timed;
+    }
+
+    /**
+     * Every evaluated candidate in the order evaluated: score, FLOPs, params, predicted latency
+     * (empty without a table), measured latency (empty unless it was timed as a finalist), indices
+     * and op names.
+     */
+    static String candidatesCsv(SearchSpace space, List<Candidate> evaluated, List<Candidate> measured) {
+        Map<String, Double> measuredMs = new HashMap<>();
+        for (Candidate c : measured) measuredMs.put(Architecture.format(c.arch()), c.measuredMs());
+        StringBuilder b = new StringBuilder("evaluation,score,flops,params,latency_ms,measured_ms,arch,ops\n");
         for (int i = 0; i < evaluated.size(); i++) {
             Candidate c = evaluated.get(i);
+            Double ms = measuredMs.get(Architecture.format(c.arch()));
             List<String> ops = new ArrayList<>();
             for (int a : c.arch()) ops.add(a < 0 ? Architecture.IDENTITY : space.ops.get(a).name());
             b.append(i + 1).append(',').append(c.score()).append(',').append((long) c.flops()).append(',').append(c.params()).append(',')
-                    .append(Double.isNaN(c.latencyMs()) ? "" : Double.toString(c.latencyMs())).append(",\"").append(Architecture.format(c.arch()))
+                    .append(Double.isNaN(c.latencyMs()) ? "" : Double.toString(c.latencyMs())).append(',').append(ms == null ? "" : Double.toString(ms))
+                    .append(",\"").append(Architecture.format(c.arch()))
                     .append("\",\"").append(String.join(",", ops)).append("\"\n");
         }
         return b.toString();
@@ -127,18 +178,21 @@ public final class Stages {
             m.put("flops", c.flops());
             m.put("params", c.params());
             if (!Double.isNaN(c.latencyMs())) m.put("latency_ms", c.latencyMs());
+            if (!Double.isNaN(c.measuredMs())) m.put("measured_latency_ms", c.measuredMs());
             out.add(m);
         }
         return out;
     }
 
     public static void printTop(PrintWriter out, List<Candidate> top) {
-        boolean latency = !top.isEmpty() && !Double.isNaN(top.get(0).latencyMs());
-        out.printf("%4s  %-10s  %9s  %8s  %s%s%n", "rank", "score", "MFLOPs", "params", latency ? String.format("%10s  ", "latency ms") : "", "arch");
+        boolean latency = !top.isEmpty() && !Double.isNaN(top.get(0).latencyMs()), measured = !top.isEmpty() && !Double.isNaN(top.get(0).measuredMs());
+        out.printf("%4s  %-10s  %9s  %8s  %s%s%s%n", "rank", "score", "MFLOPs", "params", latency ? String.format("%10s  ", "latency ms") : "",
+                measured ? String.format("%11s  ", "measured ms") : "", "arch");
         for (int i = 0; i < top.size(); i++) {
             Candidate c = top.get(i);
-            out.printf("%4d  %-10.5f  %9.2f  %8d  %s%s%n", i + 1, c.score(), c.flops() / 1e6, c.params(),
-                    latency ? String.format("%10.3f  ", c.latencyMs()) : "", Architecture.format(c.arch()));
+            out.printf("%4d  %-10.5f  %9.2f  %8d  %s%s%s%n", i + 1, c.score(), c.flops() / 1e6, c.params(),
+                    latency ? String.format("%10.3f  ", c.latencyMs()) : "", measured ? String.format("%11.3f  ", c.measuredMs()) : "",
+                    Architecture.format(c.arch()));
         }
         out.flush();
     }

@@ -366,6 +366,7 @@ class CliTest {
         JsonObject flopsLine = j.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject())
                 .filter(o -> o.has("predictor") && o.get("predictor").getAsString().equals("flops")).findFirst().orElseThrow();
         assertTrue(flopsLine.get("tau").getAsDouble() > 0.9 && flopsLine.get("p").getAsDouble() < 0.01, "the truth follows FLOPs here: " + flopsLine);
+        assertTrue(flopsLine.get("partial_tau_given_flops").isJsonNull(), "undefined is null, as JSON has no NaN: " + flopsLine);
         org.bnnas.experiment.GroundTruth.read(table, space).stream().filter(row -> row.seed() == 0).limit(6).forEach(row -> org.bnnas.experiment.GroundTruth.append(table,
                 new org.bnnas.experiment.GroundTruth.Row(row.arch(), row.flops(), row.params(), row.seed(), 12, row.valTop1() + 0.01, row.testTop1(), 300,
                         "cpu", 2, "17", "abc", "2026-12-02"), space));
@@ -513,7 +514,7 @@ class CliTest {
                 "--top-k", 4, "--out", out);
         assertEquals(0, r.code(), r.err());
         List<String> csv = Files.readAllLines(out.resolve("candidates.csv"));
-        assertEquals("evaluation,score,flops,params,latency_ms,arch,ops", csv.get(0));
+        assertEquals("evaluation,score,flops,params,latency_ms,measured_ms,arch,ops", csv.get(0));
         assertEquals(1 + 12, csv.size(), "every evaluated candidate");
         double best = csv.stream().skip(1).mapToDouble(l -> Double.parseDouble(l.split(",")[1])).max().orElseThrow();
         var top = json(out.resolve("results.json")).getAsJsonArray("top");
@@ -537,11 +538,35 @@ class CliTest {
 
         Path out = shared.resolve("search-latency");
         Result s = bnnas("search", "--data-dir", data, "--validation-size", 100, "--evaluator", "params", "--population", 6, "--generations", 2,
-                "--latency-table", table, "--latency-limit", limit, "--out", out);
+                "--latency-table", table, "--latency-limit", limit, "--threads", 3, "--out", out);
         assertEquals(0, s.code(), s.err());
         List<String> csv = Files.readAllLines(out.resolve("candidates.csv"));
         for (String line : csv.subList(1, csv.size())) assertTrue(Double.parseDouble(line.split(",")[4]) <= limit, line);
         assertTrue(s.out().contains("latency ms"), s.out());
+        assertTrue(s.out().contains("latency: not measured here (the table was measured with 2 threads, this search has 3 (--threads))"), s.out());
+
+        // On the table's machine the finalists are timed as whole networks, and only those within the limit are kept: a table that
+        // overestimates tenfold keeps the best by score, one that underestimates a hundredfold keeps none.
+        for (double scale : new double[] {10, 0.01}) {
+            double[][] ops = new double[t.opMs().length][];
+            for (int l = 0; l < ops.length; l++) if (t.opMs()[l] != null) ops[l] = java.util.Arrays.stream(t.opMs()[l]).map(v -> v * scale).toArray();
+            Path scaled = shared.resolve("latency-x" + scale + ".json");
+            new LatencyTable(t.space(), t.device(), t.batch(), t.inChannels(), t.inputSize(), t.fixedMs() * scale, ops, t.machine())
+                    .write(scaled, SearchSpace.load("bnnas-small"));
+            Path checked = shared.resolve("search-latency-x" + scale);
+            Result c = bnnas("search", "--data-dir", data, "--validation-size", 100, "--evaluator", "params", "--population", 6, "--generations", 2,
+                    "--latency-table", scaled, "--latency-limit", limit * scale, "--threads", 2, "--top-k", 3, "--out", checked);
+            if (scale > 1) {
+                assertEquals(0, c.code(), c.err());
+                assertTrue(c.out().contains("latency: the best 3 candidates timed here as whole networks: 3 within"), c.out());
+                var top = json(checked.resolve("results.json")).getAsJsonArray("top");
+                assertEquals(3, top.size());
+                top.forEach(e -> assertTrue(e.getAsJsonObject().get("measured_latency_ms").getAsDouble() <= limit * scale, e.toString()));
+                assertEquals(3, Files.readAllLines(checked.resolve("candidates.csv")).stream().skip(1).filter(l -> !l.split(",")[5].isEmpty()).count());
+            } else {
+                assertOneLineError(c, "--latency-limit " + limit * scale + ": none of the best");
+            }
+        }
         Result winner = bnnas("latency-table", "--device", "cpu", "--warmup", 0, "--repeats", 1, "--table", table, "--check-arch", "@" + out.resolve("arch.json"));
         assertEquals(0, winner.code(), winner.err());
         assertTrue(winner.out().contains("check: 1 network,"), winner.out());
