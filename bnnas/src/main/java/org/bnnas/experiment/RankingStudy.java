@@ -32,7 +32,9 @@ import org.bnnas.train.SupernetTrainer;
  * and spos-seed{s}.jsonl (a supernet's scores as it trains), bn-table-seed{s}.jsonl (its gamma
  * table and loss), zero-cost.jsonl (bnnas score's lines), winners.json (each search method's
  * winner under the FLOPs limit: {"method": "arch"}) with retrained.jsonl (their retraining by
- * bnnas bench --arch, a table of the ground truth's form). Writes report.md and its plots. Every
+ * bnnas bench --arch, a table of the ground truth's form), spos-rescoring-{N}.jsonl (bnnas score
+ * --evaluator accuracy lines of a few subnets, each scored with several --seed, that is several
+ * calibration draws, on N validation images). Writes report.md and its plots. Every
  * verdict is computed by a rule stated beside it.
  */
 public final class RankingStudy {
@@ -69,6 +71,7 @@ public final class RankingStudy {
     private final Map<Long, List<JsonObject>> tables = new TreeMap<>();
     private final Map<String, String> winners = new LinkedHashMap<>();
     private final List<GroundTruth.Row> retrained = new ArrayList<>();
+    private final Map<Integer, Map<String, List<Double>>> rescoring = new TreeMap<>();
     private final double flopsLimit;
     private final int resamples;
 
@@ -114,6 +117,10 @@ public final class RankingStudy {
                 else if (name.matches("bn-table-seed\\d+\\.jsonl")) tables.put(Long.parseLong(name.replaceAll("\\D", "")), d.metricsFile(name));
                 else if (name.equals("winners.json")) readWinners(f);
                 else if (name.equals("retrained.jsonl")) retrained.addAll(GroundTruth.read(f, space));
+                else if (name.matches("spos-rescoring-\\d+\\.jsonl")) {
+                    Map<String, List<Double>> byArch = rescoring.computeIfAbsent(Integer.parseInt(name.replaceAll("\\D", "")), k -> new LinkedHashMap<>());
+                    for (JsonObject o : d.metricsFile(name)) byArch.computeIfAbsent(o.get("arch").getAsString(), k -> new ArrayList<>()).add(o.get("score").getAsDouble());
+                }
                 else if (name.equals("zero-cost.jsonl")) {
                     for (JsonObject o : d.metricsFile(name)) {
                         String p = o.get("evaluator").getAsString();
@@ -243,6 +250,7 @@ public final class RankingStudy {
         md.append('\n');
 
         tauAgainstTime(md, out, finalTau, ceiling);
+        rescoringNoise(md);
         nullDistribution(md, out, finalTau);
         convergence(md, out);
         searchWinners(md);
@@ -276,6 +284,33 @@ public final class RankingStudy {
             p.add("ceiling, 2.5%", span, new double[] {ceiling.lo(), ceiling.lo()});
         }
         write(p, out, "tau-vs-training-time.png");
+    }
+
+    /**
+     * Whether SPOS's scores are precise enough to rank: the sd of re-scoring one subnet with another
+     * calibration draw, against the typical gap between neighbouring subnets in the last SPOS scoring.
+     */
+    private void rescoringNoise(StringBuilder md) {
+        List<Run> spos = runs.stream().filter(r -> r.kind().equals("SPOS")).toList();
+        if (rescoring.isEmpty() || spos.isEmpty()) return;
+        double[] last = spos.get(0).last().scores().values().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        double[] gaps = new double[last.length - 1];
+        for (int i = 0; i + 1 < last.length; i++) gaps[i] = last[i + 1] - last[i];
+        Arrays.sort(gaps);
+        double gap = gaps.length == 0 ? Double.NaN : gaps[gaps.length / 2];
+        md.append(String.format("## How precisely SPOS scores a subnet%n%nSPOS's score is the validation top-1 after recalibrating BN on a few training "
+                + "batches. Re-scoring a subnet with another draw of those batches (bnnas score --seed) changes it; the %d architectures' last SPOS "
+                + "scores (seed %d, %s epochs) lie a median %.4f apart from their neighbours in rank, and %.4f from the lowest to the highest.%n%n",
+                last.length, spos.get(0).seed(), fmt(spos.get(0).last().epoch()), gap, last[last.length - 1] - last[0]));
+        md.append("| validation images | subnets x draws | sd of one re-scoring | against the median neighbour gap |\n| --- | --- | --- | --- |\n");
+        for (Map.Entry<Integer, Map<String, List<Double>>> e : rescoring.entrySet()) {
+            double[][] perArch = e.getValue().values().stream().map(v -> v.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new);
+            double sd = RankStatistics.seedNoise(perArch);
+            int draws = perArch.length == 0 ? 0 : perArch[0].length;
+            md.append(String.format("| %d | %d x %d | %.4f | %s |%n", e.getKey(), perArch.length, draws, sd,
+                    sd < gap ? String.format("smaller (%.1fx)", gap / sd) : String.format("not smaller (%.1fx the gap)", sd / gap)));
+        }
+        md.append('\n');
     }
 
     /** Tau of random scores against this truth, by simulation, beside the observed values. */

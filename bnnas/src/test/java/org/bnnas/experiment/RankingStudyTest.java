@@ -78,6 +78,15 @@ class RankingStudyTest {
             m.put("seconds", 0.3);
             s.appendLine("zero-cost.jsonl", m);
         }
+        for (int k = 0; k < 3; k++) { // three subnets re-scored with three calibration draws each, sd 0.001 around their SPOS scores
+            for (int draw = 0; draw < 3; draw++) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("arch", Architecture.format(archs.get(k)));
+                m.put("evaluator", "accuracy");
+                m.put("score", truth.get(Architecture.format(archs.get(k))) + 0.001 * (draw - 1));
+                s.appendLine("spos-rescoring-2000.jsonl", m);
+            }
+        }
         writeWinners(scores, archs.get(0), new double[] {0.882, 0.883, 0.884}, archs.get(1), new double[] {0.881, 0.880, 0.882});
         new RankingStudy(SMALL, rows, scores, 4e6, 300).write(dir.resolve("report"), "test");
         String md = Files.readString(dir.resolve("report/report.md"));
@@ -87,7 +96,7 @@ class RankingStudyTest {
                 "| supernet training over 10x faster | SPOS 160 s (4 epochs) / BN-NAS 60 s (2 epochs) = 2.7x", "not supported (rule: at least 10x",
                 "| subnet evaluation over 600,000x faster | SPOS 1.50 s per subnet / BN-NAS 1.00e-07 s", "supported (rule: at least 600,000x)",
                 "seed 0 at 2 epochs: tau", "mean training loss at the last point was 2.330 (seed 0, epoch 3)",
-                "## Search under the FLOPs limit (4.00M)", "| SPOS | " + GroundTruth.ops(SMALL, archs.get(1)),
+                "## How precisely SPOS scores a subnet", "| 2000 | 3 x 3 | 0.0010 |", "## Search under the FLOPs limit (4.00M)", "| SPOS | " + GroundTruth.ops(SMALL, archs.get(1)),
                 "| no loss of accuracy | winners retrained: BN-NAS 0.8830 +- 0.0010 (3 seeds), SPOS 0.8810 +- 0.0010 (3 seeds); BN-NAS minus SPOS 0.002 [",
                 "| supported (rule: supported if the interval lies above -0.5 points")) {
             assertTrue(md.contains(part), part + " in\n" + md);
