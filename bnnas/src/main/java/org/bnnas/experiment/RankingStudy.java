@@ -29,7 +29,8 @@ import org.bnnas.train.SupernetTrainer;
 
 /**
  * Reads the table and a directory of score files named as the study writes them: bn-seed{s}.jsonl
- * and spos-seed{s}.jsonl (a supernet's scores as it trains), bn-table-seed{s}.jsonl (its gamma
+ * and spos-seed{s}.jsonl (a supernet's scores as it trains), bn-paper-seed{s}.jsonl (a BN-NAS
+ * supernet trained for the paper's number of updates per op), bn-table-seed{s}.jsonl (its gamma
  * table and loss), zero-cost.jsonl (bnnas score's lines), winners.json (each search method's
  * winner under the FLOPs limit: {"method": "arch"}) with retrained.jsonl (their retraining by
  * bnnas bench --arch, a table of the ground truth's form), spos-rescoring-{N}.jsonl (bnnas score
@@ -59,6 +60,9 @@ public final class RankingStudy {
             return kind + " seed " + seed + " (" + fmt(p.epoch()) + " epochs)";
         }
     }
+
+    /** A BN-NAS run as long as the paper's in updates of each op's BN: shown beside the others, not part of the verdicts, which take BN-NAS at its own budget. */
+    static final String PAPER_STEPS = "BN-NAS, the paper's updates per op";
 
     private final SearchSpace space;
     private final List<String> archs = new ArrayList<>();
@@ -114,6 +118,7 @@ public final class RankingStudy {
             for (Path f : files.sorted().toList()) {
                 String name = f.getFileName().toString();
                 if (name.matches("(bn|spos)-seed\\d+\\.jsonl")) runs.add(run(name.startsWith("bn") ? "BN-NAS" : "SPOS", d.metricsFile(name)));
+                else if (name.matches("bn-paper-seed\\d+\\.jsonl")) runs.add(run(PAPER_STEPS, d.metricsFile(name)));
                 else if (name.matches("bn-table-seed\\d+\\.jsonl")) tables.put(Long.parseLong(name.replaceAll("\\D", "")), d.metricsFile(name));
                 else if (name.equals("winners.json")) readWinners(f);
                 else if (name.equals("retrained.jsonl")) retrained.addAll(GroundTruth.read(f, space));
