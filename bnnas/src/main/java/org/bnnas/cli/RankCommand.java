@@ -7,6 +7,7 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import com.google.gson.JsonPrimitive;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -20,7 +21,6 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.experiment.GroundTruth;
-import org.bnnas.experiment.RunDir;
 import org.bnnas.report.RankStatistics;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
@@ -186,8 +186,12 @@ final class RankCommand implements Callable<Integer> {
                 m.put("top_k", k);
                 m.put("top_k_precision", top);
                 m.put("regret", regret);
-                m.replaceAll((key, v) -> v instanceof Double d && d.isNaN() ? JsonNull.INSTANCE : v); // undefined (tau near the limit of one architecture, FLOPs given FLOPs): null, not JSON's missing NaN
-                out.println(RunDir.LINE.toJson(m));
+                // Undefined (tau near the limit of one architecture, FLOPs given FLOPs) is written null, as JSON has no NaN;
+                // a JsonObject's own writer keeps nulls, where Gson's would drop the key.
+                JsonObject line = new JsonObject();
+                m.forEach((key, v) -> line.add(key, v instanceof Double d && d.isNaN() ? JsonNull.INSTANCE
+                        : v instanceof Number num ? new JsonPrimitive(num) : new JsonPrimitive(v.toString())));
+                out.println(line);
             } else {
                 out.printf("%-10s %4d  %-24s %-24s %7.4f  %-25s %-16s %8.3f %6.2f %7.4f%n", e.getKey(), idx.size(), tau, rho, p, diff,
                         String.format("%.3f (n %d)", nearTau, near.size()), partial, top, regret);
