@@ -148,8 +148,10 @@ final class RankCommand implements Callable<Integer> {
                 out.printf("noise ceiling (the expected tau of a perfect predictor against this truth): %s%n", ceiling);
             }
         }
+        int nameWidth = Math.max(10, predictors.keySet().stream().mapToInt(String::length).max().orElse(0));
+        String nameColumn = "%-" + nameWidth + "s";
         if (!json) {
-            out.printf("%-10s %4s  %-24s %-24s %7s  %-25s %-16s %8s %6s %7s%n", "predictor", "n", "Kendall tau [95% CI]", "Spearman rho [95% CI]", "p",
+            out.printf(nameColumn + " %4s  %-24s %-24s %7s  %-25s %-16s %8s %6s %7s%n", "predictor", "n", "Kendall tau [95% CI]", "Spearman rho [95% CI]", "p",
                     "tau - tau(FLOPs) [95% CI]", "tau near limit", "partial", "top-" + topK, "regret");
         }
         for (Map.Entry<String, Map<String, Double>> e : predictors.entrySet()) {
@@ -193,7 +195,7 @@ final class RankCommand implements Callable<Integer> {
                         : v instanceof Number num ? new JsonPrimitive(num) : new JsonPrimitive(v.toString())));
                 out.println(line);
             } else {
-                out.printf("%-10s %4d  %-24s %-24s %7.4f  %-25s %-16s %8.3f %6.2f %7.4f%n", e.getKey(), idx.size(), tau, rho, p, diff,
+                out.printf(nameColumn + " %4d  %-24s %-24s %7.4f  %-25s %-16s %8.3f %6.2f %7.4f%n", e.getKey(), idx.size(), tau, rho, p, diff,
                         String.format("%.3f (n %d)", nearTau, near.size()), partial, top, regret);
             }
         }
@@ -228,7 +230,7 @@ final class RankCommand implements Callable<Integer> {
                 String arch = Architecture.format(Architecture.parse(o.get("arch").getAsString(), space));
                 String predictor = o.get("evaluator").getAsString(); // a supernet's scores carry its seed and the training done
                 if (o.has("supernet_seed")) predictor += "/s" + o.get("supernet_seed").getAsLong();
-                if (o.has("epoch")) predictor += "@" + new java.math.BigDecimal(o.get("epoch").getAsString()).stripTrailingZeros().toPlainString();
+                if (o.has("epoch")) predictor += "@" + org.bnnas.experiment.RankingStudy.fmt(o.get("epoch").getAsDouble());
                 double score = o.get("score").getAsDouble();
                 Double before = into.computeIfAbsent(predictor, k -> new LinkedHashMap<>()).put(arch, score);
                 if (before != null && before != score && !predictor.equals("flops") && !predictor.equals("params")) {
