@@ -215,11 +215,20 @@ public final class RankingStudy {
 
     /** Writes report.md and the plots into {@code dir}. */
     public void write(Path dir, String command) {
+        write(dir, command, null, "");
+    }
+
+    /**
+     * As above, naming the table ({@code tableName}, or null to leave it to the command) and with
+     * {@code afterGroundTruth} (markdown, may be empty) added after the ground truth's section.
+     */
+    public void write(Path dir, String command, String tableName, String afterGroundTruth) {
         RunDir out = new RunDir(dir);
         Rng rng = new Rng(1);
         StringBuilder md = new StringBuilder("# The ranking study\n\n");
         md.append("Made by `").append(command).append("`.\n\n");
         md.append("## The ground truth\n\n");
+        if (tableName != null) md.append("The table: ").append(tableName).append(". ");
         md.append(String.format("%d architectures of `%s` trained from scratch for %d epochs (%d rows: %d architectures have a second seed). ",
                 archs.size(), space.name, epochs, rowCount, rowCount - archs.size()));
         md.append(String.format("FLOPs from %.2fM to %.2fM. The truth of an architecture is the mean validation top-1 of its seeds. ",
@@ -237,6 +246,7 @@ public final class RankingStudy {
         }
 
         budgetCheck(md, rng);
+        md.append(afterGroundTruth);
 
         md.append("## How each predictor ranks them\n\n");
         md.append("Kendall tau and Spearman rho with 95% bootstrap intervals over architectures; p: the one-sided permutation p-value of tau; ")

@@ -1,548 +1,398 @@
-// Reproduction: the experiment behind `bnnas reproduce`: a ground-truth ranking of K architectures,
-// BN-NAS and SPOS supernets scored against it as they train, op-ranking stability, search and
-// retraining of each method's winner, and BN-only against full training of one network. Every
-// piece is stored as it finishes, so a killed run continues where it stopped.
+// Reproduction: the experiment behind `bnnas reproduce`: the ranking study measured on this
+// machine against a ground-truth table (the committed one by default): two of its rows retrained
+// here as a check, BN-NAS and SPOS supernets scored against it as they train, the training-free
+// predictors, a search under the FLOPs limit by each method and the winners retrained, and the
+// study's report over all of it. Every piece is stored as it finishes, so a killed run continues
+// where it stopped.
 package org.bnnas.experiment;
 
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import org.bnnas.data.Dataset;
 import org.bnnas.data.Datasets;
-import org.bnnas.engine.optim.LrSchedule;
-import org.bnnas.engine.optim.ParamGroup;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.report.RankCorrelation;
-import org.bnnas.score.AccuracyEvaluator;
-import org.bnnas.score.BnScore;
-import org.bnnas.search.Search;
+import org.bnnas.report.RankStatistics;
+import org.bnnas.score.Predictor;
+import org.bnnas.score.Scorers;
 import org.bnnas.space.Architecture;
-import org.bnnas.space.Cost;
 import org.bnnas.space.SearchSpace;
-import org.bnnas.supernet.StandaloneNet;
 import org.bnnas.supernet.Supernet;
-import org.bnnas.train.BatchLog;
 import org.bnnas.train.Checkpoint;
-import org.bnnas.train.Metrics;
-import org.bnnas.train.ParamGroups;
 import org.bnnas.train.Retrainer;
 import org.bnnas.train.SupernetTrainer;
-import org.bnnas.train.TrainingLoop;
 
 /**
- * Results go to JSON-lines files of the run directory, one object per finished piece:
- * ground_truth.jsonl (arch, seed, val_top1), bn_nas.jsonl and spos.jsonl (one line per
- * evaluation of the K architectures during supernet training), search.jsonl, retrain.jsonl and
- * convergence.jsonl. On a rerun with the same directory every piece already there is kept.
+ * The run directory holds check.jsonl (the table's rows retrained here, in the table's form), one
+ * directory per supernet (bn-seed{s}/, spos-seed{s}/: checkpoint, metrics, scores as they train)
+ * and per search (search-{method}/), and scores/ with the files {@link RankingStudy} reads, each
+ * moved into place when its stage has finished: bn-seed{s}.jsonl, bn-table-seed{s}.jsonl,
+ * spos-seed{s}.jsonl, zero-cost.jsonl, winners.json and retrained.jsonl. report.md and its plots
+ * are the study's, with the check of the table on this machine added.
  */
 public final class Reproduction {
     /**
-     * The sizes of the experiment: K architectures, ground-truth epochs, training images (0: the
-     * whole training part), BN-NAS and SPOS supernet epochs, SPOS scored every n epochs, BN
-     * recalibration batches and validation images of the SPOS evaluator (0: all), the search's
-     * population and generations, retraining and convergence epochs, and the batch size.
+     * The sizes of the experiment: BN-NAS supernets (seeds and epochs), SPOS supernets (seeds,
+     * epochs, scored every {@code sposScoreEvery} epochs, on {@code sposValImages} validation images
+     * after {@code calibrationBatches} batches of BN recalibration), the search's population and
+     * generations, the winners' retraining (epochs, 0 for the table's own budget, and seeds), the
+     * table rows retrained as a check, and the plan of a ground truth trained afresh (architectures,
+     * second seeds, near the limit, epochs).
      */
-    public record Preset(String name, int archs, int groundTruthEpochs, int trainImages, int bnEpochs, int sposEpochs, int sposEvalEvery,
-                         int calibrationBatches, int sposValImages, int population, int generations, int retrainEpochs, int convergenceEpochs,
-                         int batchSize) {
-        /**
-         * The preset behind the README's reproduction figures; the ground truth (6 architectures x
-         * 2 seeds x 6 epochs of the whole training part) takes about half of its time. The README
-         * gives its duration and how the seeds' agreement grew with the spacing and the epochs.
-         */
-        public static final Preset DEFAULT = new Preset("default", 6, 6, 0, 2, 20, 2, 20, 2000, 50, 20, 4, 2, 128);
-        /** Every stage on a 10,000-image training subset: for checking the setup, not for ranking. */
-        public static final Preset QUICK = new Preset("quick", 8, 1, 10_000, 1, 10, 2, 10, 2000, 10, 3, 1, 1, 128);
+    public record Preset(String name, int bnSeeds, int bnEpochs, int sposSeeds, int sposEpochs, double sposScoreEvery, int calibrationBatches,
+                         int sposValImages, int population, int generations, int winnerEpochs, int winnerSeeds, int checkRows,
+                         int planArchs, int planSecondSeeds, int planNearLimit, int planEpochs) {
+        /** The paper's budgets (SPOS ten times BN-NAS's epochs, the search of 50 x 20), about 1 h 40 min on 2 cores with the committed table. */
+        public static final Preset DEFAULT = new Preset("default", 3, SupernetTrainer.Config.DEFAULT_BN_EPOCHS, 1, SupernetTrainer.Config.DEFAULT_FULL_EPOCHS,
+                5, 20, 2000, 50, 20, 0, 3, 2, 60, 15, 20, 4);
+        /** Every stage, short: for checking the setup, not the claims. The check still retrains two rows at the table's budget. */
+        public static final Preset QUICK = new Preset("quick", 1, 1, 1, 2, 2, 10, 500, 10, 3, 1, 1, 2, 8, 2, 3, 1);
     }
 
-    private final RunDir run;
+    /** The predictors scored without a supernet on the table's architectures, in the study's zero-cost.jsonl. */
+    static final List<Predictor> TRAINING_FREE = List.of(Predictor.SYNFLOW, Predictor.SNIP, Predictor.GRAD_NORM, Predictor.JACOB_COV, Predictor.NASWOT);
+    /** The gradient and activation predictors' batch: the first 64 training images, as bnnas score's default. */
+    static final int PROXY_BATCH = 64;
+    static final String SCORES = "scores";
+
+    private final RunDir run, scores;
     private final SearchSpace space;
+    private final String dataset;
     private final Datasets.Splits data;
-    private final Dataset train, sposVal;
     private final Preset preset;
     private final long seed;
+    private final String commit;
     private final PrintWriter out;
+    private final Path table;
+    private final boolean trainTable;
     private final int inC, size;
-    private List<int[]> archs;
-    private double[] groundTruth;
+    private List<GroundTruth.Row> rows;
 
-    public Reproduction(RunDir run, SearchSpace space, Datasets.Splits data, Preset preset, long seed, PrintWriter out) {
+    /**
+     * {@code table} is the ground truth: a file of bnnas bench's form, which {@code trainTable}
+     * asks to fill first with this preset's plan (resuming); null for the table the project ships
+     * for this space and data set.
+     */
+    public Reproduction(RunDir run, SearchSpace space, String dataset, Datasets.Splits data, Preset preset, long seed, Path table, boolean trainTable, String commit,
+                        PrintWriter out) {
+        if (trainTable && table == null) throw new IllegalArgumentException("a ground truth trained afresh needs its file");
         this.run = run;
+        this.scores = new RunDir(run.file(SCORES));
         this.space = space;
+        this.dataset = dataset;
         this.data = data;
         this.preset = preset;
         this.seed = seed;
+        this.table = table;
+        this.trainTable = trainTable;
+        this.commit = commit;
         this.out = out;
         this.inC = data.train().channels();
         this.size = data.train().size();
-        this.train = preset.trainImages() > 0 && preset.trainImages() < data.train().count() ? data.train().first(preset.trainImages()) : data.train();
-        this.sposVal = preset.sposValImages() > 0 && preset.sposValImages() < data.validation().count()
-                ? data.validation().first(preset.sposValImages()) : data.validation();
-    }
-
-    List<int[]> archs() {
-        return archs;
-    }
-
-    Preset preset() {
-        return preset;
-    }
-
-    String spaceName() {
-        return space.name;
-    }
-
-    int validationCount() {
-        return data.validation().count();
-    }
-
-    double[] groundTruthAccuracy() {
-        return groundTruth;
-    }
-
-    Dataset trainingImages() {
-        return train;
-    }
-
-    Dataset sposValidation() {
-        return sposVal;
     }
 
     /** Every stage, each skipping what the run directory already holds. */
     public void runAll() {
-        chooseArchitectures();
-        trainGroundTruth();
-        supernet(SupernetTrainer.Mode.BN);
-        supernet(SupernetTrainer.Mode.FULL);
-        searchAndRetrain();
-        convergence();
+        groundTruth();
+        check();
+        for (long s = seed; s < seed + preset.bnSeeds(); s++) supernet(SupernetTrainer.Mode.BN, s);
+        for (long s = seed; s < seed + preset.sposSeeds(); s++) supernet(SupernetTrainer.Mode.FULL, s);
+        trainingFree();
+        search();
+        retrainWinners();
     }
 
-    /** Writes report.md and its plots from the results files; {@code command} is how the report says it was made. */
-    public void writeReport(String command) {
-        new ReproductionReport(run, this, command).write();
-    }
+    // ---- the ground truth and its check on this machine ----------------------------------------
 
-    // ---- 1. the architectures and their ground truth -----------------------------------------
-
-    /**
-     * K architectures spread over the FLOPs range, denser at the cheap end, rather than drawn
-     * uniformly: uniform paths crowd around the middle, and architectures that differ little in
-     * accuracy are ranked by seed noise. On Fashion-MNIST after 6 epochs, accuracy climbs a point
-     * from the cheapest architecture (2.3M FLOPs) to 3.2M and under half a point more up to the
-     * dearest (6.7M), so evenly spaced targets leave five of six architectures within seed noise
-     * of each other. The k-th of K targets (k = 0 .. K-1) is therefore lo + (hi - lo) (k / (K-1))^2,
-     * from the cheapest architecture of the space (lo) to the dearest (hi). A pool of 4,000
-     * seeded paths is drawn with a size bias q, uniform in [0, 1] per path: each layer takes the
-     * op at about q of the way from its cheapest to its dearest; each target takes the nearest
-     * path of the pool not yet taken.
-     */
-    void chooseArchitectures() {
-        int[][] byFlops = Cost.opsByFlops(space, inC, size);
-        Rng rng = new Rng(seed ^ 0xA5C4L);
-        List<int[]> pool = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        int[] cheapest = new int[space.numLayers()], dearest = new int[space.numLayers()];
-        for (int l = 0; l < byFlops.length; l++) {
-            cheapest[l] = byFlops[l] == null ? -1 : byFlops[l][0];
-            dearest[l] = byFlops[l] == null ? -1 : byFlops[l][byFlops[l].length - 1];
-        }
-        for (int[] a : List.of(cheapest, dearest)) if (seen.add(Architecture.key(a))) pool.add(a);
-        for (int i = 0; i < 4000; i++) {
-            double q = rng.nextDouble();
-            int[] a = new int[space.numLayers()];
-            for (int l = 0; l < a.length; l++) {
-                if (byFlops[l] == null) {
-                    a[l] = -1;
-                    continue;
-                }
-                int n = byFlops[l].length;
-                int pos = (int) Math.round(q * (n - 1) + rng.nextGaussian());
-                a[l] = byFlops[l][Math.max(0, Math.min(n - 1, pos))];
-            }
-            if (seen.add(Architecture.key(a))) pool.add(a);
-        }
-        double lo = flops(cheapest), hi = flops(dearest);
-        archs = new ArrayList<>();
-        boolean[] taken = new boolean[pool.size()];
-        for (int k = 0; k < preset.archs(); k++) {
-            double fraction = (double) k / Math.max(1, preset.archs() - 1);
-            double target = lo + (hi - lo) * fraction * fraction;
-            int best = -1;
-            for (int i = 0; i < pool.size(); i++) {
-                if (!taken[i] && (best < 0 || Math.abs(flops(pool.get(i)) - target) < Math.abs(flops(pool.get(best)) - target))) best = i;
-            }
-            taken[best] = true;
-            archs.add(pool.get(best));
-        }
-    }
-
-    double flops(int[] arch) {
-        return Cost.of(space, arch, inC, size).flops();
-    }
-
-    double params(int[] arch) {
-        return Cost.of(space, arch, inC, size).params();
-    }
-
-    /** Every architecture trained from scratch with two seeds; the ground truth is the mean validation top-1. */
-    void trainGroundTruth() {
-        Map<String, Double> done = new LinkedHashMap<>();
-        for (JsonObject o : run.metricsFile("ground_truth.jsonl")) done.put(o.get("arch").getAsString() + "@" + o.get("seed").getAsLong(),
-                o.get("val_top1").getAsDouble());
-        int total = archs.size() * 2, index = 0;
-        groundTruth = new double[archs.size()];
-        for (int k = 0; k < archs.size(); k++) {
-            int[] arch = archs.get(k);
-            double sum = 0;
-            for (long s : seeds()) {
+    /** The table's rows; a fresh table is trained first from this preset's plan, resuming where it stopped. */
+    List<GroundTruth.Row> groundTruth() {
+        if (rows != null) return rows;
+        if (trainTable) {
+            List<GroundTruth.Entry> plan = GroundTruth.plan(space, inC, size, preset.planArchs(), preset.planSecondSeeds(), preset.planNearLimit(),
+                    space.flopsLimit, seed, seed);
+            Set<String> done = GroundTruth.done(GroundTruth.read(table, space));
+            int index = 0;
+            for (GroundTruth.Entry e : plan) {
                 index++;
-                String key = Architecture.format(arch) + "@" + s;
-                Double top1 = done.get(key);
-                if (top1 == null) {
-                    out.printf("ground truth %d/%d: %s (%.2fM FLOPs), seed %d, %d epochs%n", index, total, Architecture.format(arch),
-                            flops(arch) / 1e6, s, preset.groundTruthEpochs());
-                    out.flush();
-                    long start = System.nanoTime();
-                    Retrainer.Config cfg = Retrainer.Config.defaults(preset.groundTruthEpochs(), preset.batchSize(), s);
-                    try (StandaloneNet net = new StandaloneNet(space, arch, inC, new Rng(s))) {
-                        Retrainer.train(net, train, cfg, null, false, null);
-                        top1 = Metrics.top1(net, data.validation(), Stages.EVAL_BATCH, null);
-                    }
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("arch", Architecture.format(arch));
-                    m.put("seed", s);
-                    m.put("flops", flops(arch));
-                    m.put("val_top1", top1);
-                    m.put("seconds", (System.nanoTime() - start) / 1e9);
-                    run.appendLine("ground_truth.jsonl", m);
-                    out.printf("  validation top-1 %.4f%n", top1);
-                }
-                sum += top1;
+                if (done.contains(GroundTruth.key(e, preset.planEpochs()))) continue;
+                out.printf("ground truth %d/%d: %s, seed %d, %d epochs%n", index, plan.size(), Architecture.format(e.arch()), e.seed(), preset.planEpochs());
+                out.flush();
+                GroundTruth.Row r = GroundTruth.train(space, e.arch(), e.seed(), preset.planEpochs(), Retrainer.Config.DEFAULT_BATCH, data, commit);
+                GroundTruth.append(table, r, space);
+                out.printf("  %.2fM FLOPs: validation top-1 %.4f (%.0f s)%n", r.flops() / 1e6, r.valTop1(), r.trainSeconds());
             }
-            groundTruth[k] = sum / 2;
         }
-        out.printf("ground truth: the two seeds' rankings agree at Kendall tau %.3f%n", seedAgreement()[0]);
-        out.flush();
+        rows = table != null ? GroundTruth.read(table, space) : GroundTruth.shipped(space, dataset);
+        if (rows.isEmpty()) throw new IllegalArgumentException(table != null ? table + ": no rows" : "no ground truth ships for " + space.name + " on " + dataset);
+        return rows;
     }
 
-    long[] seeds() {
-        return new long[] {seed, seed + 1};
+    /** The table's main budget: the epochs most of its rows were trained for. */
+    int budget() {
+        Map<Integer, Integer> perBudget = new TreeMap<>();
+        groundTruth().forEach(r -> perBudget.merge(r.epochs(), 1, Integer::sum));
+        return perBudget.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+    }
+
+    /** The rows retrained here: the first {@code checkRows} at the main budget of architectures the table has with two seeds (whose noise it knows). */
+    List<GroundTruth.Row> checkedRows() {
+        int budget = budget();
+        Map<String, List<GroundTruth.Row>> byArch = new LinkedHashMap<>();
+        for (GroundTruth.Row r : groundTruth()) if (r.epochs() == budget) byArch.computeIfAbsent(Architecture.format(r.arch()), k -> new ArrayList<>()).add(r);
+        return byArch.values().stream().filter(rs -> rs.size() >= 2).map(rs -> rs.get(0)).limit(preset.checkRows()).toList();
+    }
+
+    /** Retrains the checked rows here with their own seed and epochs, into check.jsonl. */
+    void check() {
+        Set<String> done = GroundTruth.done(GroundTruth.read(run.file("check.jsonl"), space));
+        for (GroundTruth.Row r : checkedRows()) {
+            if (done.contains(r.key())) continue;
+            out.printf("check: retraining the table's %s, seed %d, %d epochs (the table: validation top-1 %.4f)%n", Architecture.format(r.arch()),
+                    r.seed(), r.epochs(), r.valTop1());
+            out.flush();
+            GroundTruth.Row mine = GroundTruth.train(space, r.arch(), r.seed(), r.epochs(), Retrainer.Config.DEFAULT_BATCH, data, commit);
+            GroundTruth.append(run.file("check.jsonl"), mine, space);
+            out.printf("  here: validation top-1 %.4f (%.0f s)%n", mine.valTop1(), mine.trainSeconds());
+        }
     }
 
     /**
-     * Kendall tau and Spearman rho between the two seeds' accuracies: how noisy the truth is. Not a
-     * bound on an evaluator's tau, which is measured against the (less noisy) mean of the seeds.
+     * The check in the report's words: each retrained row against the table's, and the rule: the
+     * difference of two seeds' results has sd sqrt(2) times one seed's, so a difference within
+     * 1.96 sqrt(2) sd is what a second seed would give.
      */
-    double[] seedAgreement() {
-        double[][] bySeed = new double[2][archs.size()];
-        for (JsonObject o : run.metricsFile("ground_truth.jsonl")) {
-            int k = indexOf(o.get("arch").getAsString());
-            if (k >= 0) bySeed[o.get("seed").getAsLong() == seed ? 0 : 1][k] = o.get("val_top1").getAsDouble();
+    String checkSection() {
+        List<GroundTruth.Row> mine = GroundTruth.read(run.file("check.jsonl"), space);
+        if (mine.isEmpty()) return "";
+        int budget = budget();
+        Map<String, List<Double>> bySeed = new LinkedHashMap<>();
+        for (GroundTruth.Row r : groundTruth()) if (r.epochs() == budget) bySeed.computeIfAbsent(Architecture.format(r.arch()), k -> new ArrayList<>()).add(r.valTop1());
+        double sd = RankStatistics.seedNoise(bySeed.values().stream().map(v -> v.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new));
+        double allowed = 1.96 * Math.sqrt(2) * sd;
+        Map<String, GroundTruth.Row> theirs = new LinkedHashMap<>();
+        groundTruth().forEach(r -> theirs.put(r.key(), r));
+        StringBuilder md = new StringBuilder("## The table on this machine\n\n");
+        md.append(String.format("%d of the table's rows retrained here with their own seed and epochs. One seed's validation top-1 varies with sd %.4f "
+                + "in the table, so two results of one architecture differ by less than 1.96 x sqrt(2) x sd = %.4f in 95%% of seed pairs: the rule.%n%n",
+                mine.size(), sd, allowed));
+        md.append("| architecture | seed | epochs | validation top-1 in the table | here | difference | machine of the table, here |\n");
+        md.append("| --- | --- | --- | --- | --- | --- | --- |\n");
+        boolean all = true;
+        for (GroundTruth.Row r : mine) {
+            GroundTruth.Row t = theirs.get(r.key());
+            if (t == null) continue;
+            double d = r.valTop1() - t.valTop1();
+            all &= Math.abs(d) <= allowed;
+            md.append(String.format("| `%s` | %d | %d | %.4f | %.4f | %+.4f | %s; %s |%n", Architecture.format(r.arch()), r.seed(), r.epochs(), t.valTop1(),
+                    r.valTop1(), d, t.machine(), r.machine()));
         }
-        return new double[] {RankCorrelation.kendallTau(bySeed[0], bySeed[1]), RankCorrelation.spearmanRho(bySeed[0], bySeed[1])};
+        md.append(String.format("%n%s%n%n", all ? "Every difference is within the rule: this machine reproduces the table within its seed noise."
+                : "A difference exceeds the rule: this machine does not reproduce the table within its seed noise; read its verdicts with that in mind."));
+        return md.toString();
     }
 
-    private int indexOf(String arch) {
-        for (int k = 0; k < archs.size(); k++) if (Architecture.format(archs.get(k)).equals(arch)) return k;
-        return -1;
+    // ---- the predictors on the table's architectures -----------------------------------------
+
+    /** The table's architectures, each once, in table order. */
+    List<int[]> archs() {
+        Map<String, int[]> distinct = new LinkedHashMap<>();
+        for (GroundTruth.Row r : groundTruth()) if (r.epochs() == budget()) distinct.putIfAbsent(Architecture.format(r.arch()), r.arch());
+        return new ArrayList<>(distinct.values());
     }
 
-    // ---- 2-4. supernets scored against the ground truth as they train ------------------------
-
-    static String supernetFile(SupernetTrainer.Mode mode) {
-        return mode == SupernetTrainer.Mode.BN ? "bn-supernet.safetensors" : "spos-supernet.safetensors";
+    static String kind(SupernetTrainer.Mode mode) {
+        return mode == SupernetTrainer.Mode.BN ? "bn" : "spos";
     }
 
-    static String scoresFile(SupernetTrainer.Mode mode) {
-        return mode == SupernetTrainer.Mode.BN ? "bn_nas.jsonl" : "spos.jsonl";
-    }
-
-    SupernetTrainer.Config supernetConfig(SupernetTrainer.Mode mode) {
-        int epochs = mode == SupernetTrainer.Mode.BN ? preset.bnEpochs() : preset.sposEpochs();
-        return SupernetTrainer.Config.defaults(mode, epochs, preset.batchSize(), seed);
+    /** The validation images SPOS's accuracy is measured on. */
+    private Datasets.Splits sposSplits() {
+        Dataset v = preset.sposValImages() > 0 && preset.sposValImages() < data.validation().count() ? data.validation().first(preset.sposValImages())
+                : data.validation();
+        return new Datasets.Splits(data.train(), v, data.test());
     }
 
     /**
-     * Trains one supernet (resuming from its checkpoint) and scores the K architectures with its
-     * evaluator: BN-NAS four times an epoch (the BN indicator costs microseconds), SPOS every
-     * {@code sposEvalEvery} epochs and after the last. Training time and evaluation time are
-     * measured apart.
+     * Trains one supernet in its own directory (resuming), scoring the table's architectures with
+     * its own predictor as it trains (BN-NAS every quarter epoch, SPOS every {@code sposScoreEvery}
+     * epochs); when it has finished, its score files move into scores/.
      */
-    void supernet(SupernetTrainer.Mode mode) {
-        boolean bn = mode == SupernetTrainer.Mode.BN;
-        SupernetTrainer.Config cfg = supernetConfig(mode);
-        List<JsonObject> previous = run.metricsFile(scoresFile(mode));
-        double[] trainSeconds = {previous.isEmpty() ? 0 : previous.get(previous.size() - 1).get("train_seconds").getAsDouble()};
-        Set<String> recorded = new HashSet<>();
-        previous.forEach(o -> recorded.add(o.get("epoch").getAsString()));
-        if (recorded.contains(Double.toString(cfg.epochs()))) {
-            out.printf("%s supernet: done earlier%n", bn ? "BN-NAS" : "SPOS");
+    void supernet(SupernetTrainer.Mode mode, long s) {
+        String name = kind(mode) + "-seed" + s;
+        if (Files.exists(scores.file(name + ".jsonl"))) {
+            out.printf("%s supernet seed %d: done earlier%n", mode == SupernetTrainer.Mode.BN ? "BN-NAS" : "SPOS", s);
             return;
         }
-        out.printf("%s supernet: %d epochs on %d images%n", bn ? "BN-NAS" : "SPOS", cfg.epochs(), train.count());
+        RunDir dir = new RunDir(run.file(name));
+        boolean bn = mode == SupernetTrainer.Mode.BN;
+        SupernetTrainer.Config cfg = SupernetTrainer.Config.defaults(mode, bn ? preset.bnEpochs() : preset.sposEpochs(), SupernetTrainer.Config.DEFAULT_BATCH, s);
+        try (Supernet net = new Supernet(space, inC, new Rng(s));
+             SupernetScoring scoring = new SupernetScoring(dir, net, cfg, archs(), bn ? 0.25 : preset.sposScoreEvery(), bn ? data : sposSplits(),
+                     preset.calibrationBatches(), out)) {
+            Stages.trainSupernet(dir, net, data, cfg, true, scoring, out);
+        }
+        if (bn) copyInto(dir.file(SupernetScoring.TABLE_FILE), "bn-table-seed" + s + ".jsonl");
+        copyInto(dir.file(SupernetScoring.FILE), name + ".jsonl");
+    }
+
+    private void copyInto(Path from, String name) {
+        try {
+            RunDir.writeAtomically(scores.file(name), Files.readAllBytes(from));
+        } catch (IOException e) {
+            throw new UncheckedIOException(new IOException(from + ": cannot read (" + e.getMessage() + ")", e));
+        }
+    }
+
+    /** The training-free predictors on the table's architectures at initialisation from the seed, into zero-cost.jsonl. */
+    void trainingFree() {
+        if (Files.exists(scores.file("zero-cost.jsonl"))) return;
+        out.printf("training-free predictors: %s on %d architectures%n", TRAINING_FREE, archs().size());
         out.flush();
-        try (Supernet net = new Supernet(space, inC, new Rng(seed));
-             AccuracyEvaluator accuracy = bn ? null : new AccuracyEvaluator(net, train, sposVal, preset.calibrationBatches(), Stages.EVAL_BATCH, seed)) {
-            final class Scorer implements TrainingLoop.Listener {
-                long mark = System.nanoTime();
-                int batches;
-
-                @Override
-                public void epochStarted(int epoch, int count) {
-                    batches = count;
-                    mark = System.nanoTime();
-                }
-
-                @Override
-                public void batchDone(int epoch, int batch, BatchLog log) {
-                    // quarter epochs: record where (batch + 1) / batches crosses 1/4, 2/4, 3/4 (the epoch's end comes in epochDone)
-                    if (!bn || batch + 1 == batches || (batch + 1) * 4 / batches == batch * 4 / batches) return;
-                    record(epoch + (batch + 1) / (double) batches);
-                }
-
-                @Override
-                public void epochDone(TrainingLoop.EpochStats st) {
-                    int done = st.epoch() + 1;
-                    if (bn || done % preset.sposEvalEvery() == 0 || done == cfg.epochs()) record(done);
-                    else tick();
-                }
-
-                void tick() {
-                    long now = System.nanoTime();
-                    trainSeconds[0] += (now - mark) / 1e9;
-                    mark = now;
-                }
-
-                void record(double epoch) {
-                    tick();
-                    if (!recorded.add(Double.toString(epoch))) return;
-                    long start = System.nanoTime();
-                    double[] scores = new double[archs.size()];
-                    BnScore table = bn ? BnScore.of(net) : null;
-                    for (int k = 0; k < archs.size(); k++) scores[k] = bn ? table.score(archs.get(k)) : accuracy.evaluate(archs.get(k));
-                    double evalSeconds = (System.nanoTime() - start) / 1e9;
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("epoch", epoch);
-                    m.put("train_seconds", trainSeconds[0]);
-                    m.put("eval_seconds", evalSeconds);
-                    m.put("tau", RankCorrelation.kendallTau(scores, groundTruth));
-                    m.put("rho", RankCorrelation.spearmanRho(scores, groundTruth));
-                    m.put("scores", scores);
-                    if (bn) {
-                        m.put("bn_table", table.table());
-                        m.put("lookup_seconds", lookupSeconds(table));
+        StringBuilder lines = new StringBuilder();
+        try (Scorers.Batch batch = Scorers.Batch.first(data.train(), PROXY_BATCH)) {
+            Scorers.Setup setup = new Scorers.Setup(space, inC, size, seed, null, Scorers.fromSeed(space, inC, seed), data.train(), data.validation(),
+                    preset.calibrationBatches(), Stages.EVAL_BATCH, batch);
+            for (Predictor p : TRAINING_FREE) {
+                try (Scorers.Scorer scorer = Scorers.create(p, setup)) {
+                    for (int[] a : archs()) {
+                        long start = System.nanoTime();
+                        double score = scorer.score(a);
+                        Map<String, Object> m = new LinkedHashMap<>();
+                        m.put("arch", Architecture.format(a));
+                        m.put("evaluator", p.toString());
+                        m.put("score", score);
+                        m.put("seconds", (System.nanoTime() - start) / 1e9);
+                        lines.append(RunDir.LINE.toJson(m)).append('\n');
                     }
-                    run.appendLine(scoresFile(mode), m);
-                    out.printf("  %s after %.2f epochs (%.0f s of training): tau %.3f, rho %.3f (scoring the %d took %.3g s)%n",
-                            bn ? "BN indicator" : "SPOS accuracy", epoch, trainSeconds[0], (double) m.get("tau"), (double) m.get("rho"),
-                            archs.size(), evalSeconds);
-                    out.flush();
-                    mark = System.nanoTime(); // evaluation time is not training time
                 }
             }
-            Scorer scorer = new Scorer();
-            SupernetTrainer.train(net, train, cfg, run.file(supernetFile(mode)), true, scorer);
-            scorer.record(cfg.epochs()); // a no-op unless a kill fell between the last checkpoint and its scores
-
         }
+        RunDir.writeAtomically(scores.file("zero-cost.jsonl"), lines.toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    /**
-     * What scoring one subnet costs once the table exists: the mean of 100,000 look-ups cycling
-     * the K architectures (one look-up is far below the clock's resolution).
-     */
-    private double lookupSeconds(BnScore table) {
-        double sink = 0;
-        long start = System.nanoTime();
-        for (int i = 0; i < 100_000; i++) sink += table.score(archs.get(i % archs.size()));
-        double seconds = (System.nanoTime() - start) / 1e9 / 100_000;
-        if (Double.isNaN(sink)) throw new IllegalStateException("a BN score is NaN");
-        return seconds;
-    }
-
-    // ---- 5. search with each evaluator, then retrain both winners ------------------------------
-
-    /** The same FLOPs limit for both methods: the middle of the range the K architectures span. */
-    double flopsLimit() {
-        double lo = Double.MAX_VALUE, hi = 0;
-        for (int[] a : archs) {
-            lo = Math.min(lo, flops(a));
-            hi = Math.max(hi, flops(a));
+    /** The training-free predictor whose scores rank the table's architectures best (Kendall tau against the mean validation top-1). */
+    Predictor bestTrainingFree() {
+        Map<String, double[]> truth = new LinkedHashMap<>();
+        int budget = budget();
+        for (GroundTruth.Row r : groundTruth()) {
+            if (r.epochs() != budget) continue;
+            double[] sumCount = truth.computeIfAbsent(Architecture.format(r.arch()), k -> new double[2]);
+            sumCount[0] += r.valTop1();
+            sumCount[1]++;
         }
-        return (lo + hi) / 2;
+        Map<String, Map<String, Double>> byPredictor = new LinkedHashMap<>();
+        for (JsonObject o : scores.metricsFile("zero-cost.jsonl")) {
+            byPredictor.computeIfAbsent(o.get("evaluator").getAsString(), k -> new LinkedHashMap<>()).put(o.get("arch").getAsString(), o.get("score").getAsDouble());
+        }
+        Predictor best = null;
+        double bestTau = Double.NEGATIVE_INFINITY;
+        for (Map.Entry<String, Map<String, Double>> e : byPredictor.entrySet()) {
+            List<String> archs = e.getValue().keySet().stream().filter(truth::containsKey).toList();
+            double[] sc = archs.stream().mapToDouble(e.getValue()::get).toArray();
+            double[] tr = archs.stream().mapToDouble(a -> truth.get(a)[0] / truth.get(a)[1]).toArray();
+            double tau = RankCorrelation.kendallTau(sc, tr);
+            if (tau > bestTau) {
+                bestTau = tau;
+                best = Predictor.parse(e.getKey());
+            }
+        }
+        return best;
     }
 
-    void searchAndRetrain() {
-        Map<String, JsonObject> searched = new LinkedHashMap<>();
-        for (JsonObject o : run.metricsFile("search.jsonl")) searched.put(o.get("method").getAsString(), o);
-        Search.Config cfg = new Search.Config(preset.population(), preset.generations(), Math.min(10, preset.population()),
-                preset.population() / 2, 0.1, preset.population() / 2);
-        for (SupernetTrainer.Mode mode : SupernetTrainer.Mode.values()) {
-            String method = mode == SupernetTrainer.Mode.BN ? "bn-nas" : "spos";
-            if (searched.containsKey(method)) continue;
-            out.printf("search with %s's evaluator: population %d, %d generations, FLOPs limit %.2fM%n", method, preset.population(),
-                    preset.generations(), flopsLimit() / 1e6);
-            out.flush();
-            try (Supernet net = new Supernet(space, inC, new Rng(seed))) {
-                Checkpoint.loadModel(run.file(supernetFile(mode)), net);
-                long start = System.nanoTime();
-                Search.Result r;
-                if (mode == SupernetTrainer.Mode.BN) {
-                    BnScore table = BnScore.of(net);
-                    r = new Search(space, inC, size, flopsLimit(), table::score, seed).evolve(cfg);
-                } else {
-                    try (AccuracyEvaluator ev = new AccuracyEvaluator(net, train, sposVal, preset.calibrationBatches(), Stages.EVAL_BATCH, seed)) {
-                        Progress progress = Progress.start("SPOS search", (long) cfg.population() * cfg.generations(), "subnets");
-                        long[] n = {0};
-                        r = new Search(space, inC, size, flopsLimit(), a -> {
-                            double s = ev.evaluate(a);
-                            progress.update(++n[0], () -> "");
-                            return s;
-                        }, seed).evolve(cfg);
-                        progress.finish(n[0] + " subnets");
-                    }
+    // ---- search under the FLOPs limit and the winners' retraining ------------------------------
+
+    /** One search of the comparison: its name in the report, its predictor and method, and the supernet it reads (null for none). */
+    record Method(String name, Predictor predictor, SearchSettings.Method method, String supernet) {}
+
+    List<Method> methods() {
+        return List.of(new Method("BN-NAS", Predictor.BN, SearchSettings.Method.EVOLUTION, "bn-seed" + seed),
+                new Method("SPOS", Predictor.ACCURACY, SearchSettings.Method.EVOLUTION, "spos-seed" + seed),
+                new Method(bestTrainingFree().toString(), bestTrainingFree(), SearchSettings.Method.EVOLUTION, null),
+                new Method("random", Predictor.RANDOM, SearchSettings.Method.RANDOM, null),
+                new Method("largest under the limit", Predictor.FLOPS, SearchSettings.Method.EVOLUTION, null));
+    }
+
+    /** Each method's search under the space's FLOPs limit, each winner added to winners.json as it is found. */
+    void search() {
+        Map<String, String> winners = winners();
+        for (Method m : methods()) {
+            if (winners.containsKey(m.name())) continue;
+            SearchSettings settings = new SearchSettings(m.predictor(), m.method(), space.flopsLimit, preset.calibrationBatches(), preset.population(),
+                    preset.generations());
+            RunDir dir = new RunDir(run.file("search-" + m.name().replaceAll("[^A-Za-z0-9]+", "-").toLowerCase()));
+            dir.writeJson("config.json", settings.describe());
+            boolean accuracy = m.predictor() == Predictor.ACCURACY;
+            Datasets.Splits splits = accuracy ? sposSplits() : data;
+            try (Supernet net = m.supernet() == null ? null : new Supernet(space, inC, new Rng(seed));
+                 Scorers.Batch batch = m.predictor().needsBatch() ? Scorers.Batch.first(data.train(), PROXY_BATCH) : null) {
+                if (net != null) Checkpoint.loadModel(run.file(m.supernet()).resolve(Stages.SUPERNET_FILE), net);
+                Scorers.Setup setup = new Scorers.Setup(space, inC, size, seed, net, net != null ? Scorers.fromSupernet(net, inC) : Scorers.fromSeed(space, inC, seed),
+                        splits.train(), splits.validation(), preset.calibrationBatches(), Stages.EVAL_BATCH, batch);
+                out.printf("search for %s%n", m.name());
+                try (Scorers.Scorer scorer = Scorers.create(m.predictor(), setup)) {
+                    Stages.SearchOutcome found = Stages.search(dir, space, scorer, inC, size, settings, seed, out);
+                    int[] winner = found.top().get(0).arch();
+                    Architecture.write(dir.file("best.json"), space, winner, inC, size);
+                    winners.put(m.name(), Architecture.format(winner));
+                    scores.writeJson("winners.json", winners);
+                    out.printf("  winner %s (%.3fM FLOPs)%n", Architecture.format(winner), found.top().get(0).flops() / 1e6);
                 }
-                double seconds = (System.nanoTime() - start) / 1e9;
-                Map<String, Object> m = new LinkedHashMap<>();
-                m.put("method", method);
-                m.put("arch", Architecture.format(r.top().get(0).arch()));
-                m.put("score", r.top().get(0).score());
-                m.put("flops", r.top().get(0).flops());
-                m.put("params", r.top().get(0).params());
-                m.put("evaluated", r.evaluated().size());
-                m.put("seconds", seconds);
-                run.appendLine("search.jsonl", m);
-                Architecture.write(run.file("arch-" + method + ".json"), space, r.top().get(0).arch(), inC, size);
-                out.printf("  winner %s (%.2fM FLOPs), %d subnets in %.3g s%n", m.get("arch"), r.top().get(0).flops() / 1e6, r.evaluated().size(), seconds);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
         }
-        Set<String> retrained = new HashSet<>();
-        for (JsonObject o : run.metricsFile("retrain.jsonl")) retrained.add(o.get("method").getAsString() + "@" + o.get("seed").getAsLong());
-        for (JsonObject o : run.metricsFile("search.jsonl")) {
-            String method = o.get("method").getAsString();
-            int[] arch = Architecture.parse(o.get("arch").getAsString(), space);
-            for (long s : seeds()) {
-                if (retrained.contains(method + "@" + s)) continue;
-                out.printf("retrain %s's winner %s, seed %d, %d epochs%n", method, Architecture.format(arch), s, preset.retrainEpochs());
-                out.flush();
-                Retrainer.Config d = Retrainer.Config.defaults(preset.retrainEpochs(), preset.batchSize(), s);
-                long start = System.nanoTime();
-                try (StandaloneNet net = new StandaloneNet(space, arch, inC, new Rng(s))) {
-                    Retrainer.train(net, train, d, null, false, null);
-                    Map<String, Object> m = new LinkedHashMap<>();
-                    m.put("method", method);
-                    m.put("seed", s);
-                    m.put("arch", Architecture.format(arch));
-                    m.put("val_top1", Metrics.top1(net, data.validation(), Stages.EVAL_BATCH, null));
-                    m.put("test_top1", Metrics.top1(net, data.test(), Stages.EVAL_BATCH, null));
-                    m.put("seconds", (System.nanoTime() - start) / 1e9);
-                    run.appendLine("retrain.jsonl", m);
-                    out.printf("  test top-1 %.4f%n", (double) m.get("test_top1"));
-                }
-            }
+    }
+
+    Map<String, String> winners() {
+        Map<String, String> winners = new LinkedHashMap<>();
+        Path f = scores.file("winners.json");
+        if (!Files.exists(f)) return winners;
+        try {
+            JsonParser.parseString(Files.readString(f)).getAsJsonObject().entrySet().forEach(e -> winners.put(e.getKey(), e.getValue().getAsString()));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
+        return winners;
     }
 
-    // ---- 6. BN-only against full training of one network, for teaching ------------------------
-
-    /** The architecture of median FLOPs among the K. */
-    int[] convergenceArch() {
-        List<int[]> sorted = new ArrayList<>(archs);
-        sorted.sort(Comparator.comparingDouble(this::flops));
-        return sorted.get(sorted.size() / 2);
-    }
-
-    /**
-     * One standalone network trained twice from the same initial weights: only each block's last
-     * BN (BN-NAS's rule, at its learning rate) and every weight (SPOS's rate); loss and training
-     * top-1 every 20 steps against wall-clock time, validation top-1 after every epoch.
-     */
-    void convergence() {
-        Set<String> done = new HashSet<>();
-        for (JsonObject o : run.metricsFile("convergence.jsonl")) if (o.has("final")) done.add(o.get("mode").getAsString());
-        int[] arch = convergenceArch();
-        for (SupernetTrainer.Mode mode : SupernetTrainer.Mode.values()) {
-            String name = mode == SupernetTrainer.Mode.BN ? "bn-only" : "full";
-            if (done.contains(name)) continue;
-            out.printf("convergence: %s training of %s, %d epochs%n", name, Architecture.format(arch), preset.convergenceEpochs());
+    /** Every winner retrained from scratch with {@code winnerSeeds} seeds at the table's budget (or the preset's epochs), into retrained.jsonl. */
+    void retrainWinners() {
+        int epochs = preset.winnerEpochs() > 0 ? preset.winnerEpochs() : budget();
+        Path file = scores.file("retrained.jsonl");
+        Set<String> done = GroundTruth.done(GroundTruth.read(file, space));
+        Map<String, String> winners = winners();
+        List<int[]> archs = winners.values().stream().distinct().map(a -> Architecture.parse(a, space)).toList();
+        List<Long> seeds = new ArrayList<>();
+        for (long s = seed; s < seed + preset.winnerSeeds(); s++) seeds.add(s);
+        for (GroundTruth.Entry e : GroundTruth.given(archs, seeds)) {
+            if (done.contains(GroundTruth.key(e, epochs))) continue;
+            String methods = String.join(", ", winners.entrySet().stream().filter(w -> w.getValue().equals(Architecture.format(e.arch()))).map(Map.Entry::getKey).toList());
+            out.printf("retrain %s's winner %s, seed %d, %d epochs%n", methods, Architecture.format(e.arch()), e.seed(), epochs);
             out.flush();
-            SupernetTrainer.Config sc = supernetConfig(mode);
-            try (StandaloneNet net = new StandaloneNet(space, arch, inC, new Rng(seed))) {
-                List<ParamGroup> groups = mode == SupernetTrainer.Mode.BN ? ParamGroups.lastBnOnly(net, sc.lr(), sc.momentum())
-                        : ParamGroups.allWithWeightDecay(net, sc.lr(), sc.momentum(), sc.weightDecay()); // as SPOS trains
-                TrainingLoop.Settings settings = new TrainingLoop.Settings(preset.convergenceEpochs(), preset.batchSize(), sc.labelSmoothing(),
-                        sc.clipValue(), seed, total -> LrSchedule.linear(total, sc.endFactor()));
-                long start = System.nanoTime();
-                double[] window = new double[2]; // the sum and count of the losses since the last line
-                int[] step = {0};
-                double[] evalSeconds = {0};
-                TrainingLoop.run(net, train, groups, settings, Map.of("dropout", net.dropout().rng()), () -> {}, null, new TrainingLoop.Listener() {
-                    int batchesPerEpoch, unread; // unread: this epoch's first batch not yet in the window
-
-                    @Override
-                    public void epochStarted(int epoch, int batches) {
-                        batchesPerEpoch = batches;
-                        unread = 0;
-                    }
-
-                    /** A line every 20 steps; the log is read then (and at an epoch's end, for a window that spans two epochs). */
-                    @Override
-                    public void batchDone(int epoch, int batch, BatchLog log) {
-                        boolean lineDue = ++step[0] % 20 == 0;
-                        if (!lineDue && batch + 1 < batchesPerEpoch) return;
-                        for (int b = unread; b <= batch; b++) {
-                            window[0] += log.loss(b);
-                            window[1]++;
-                        }
-                        unread = batch + 1;
-                        if (!lineDue) return;
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("mode", name);
-                        m.put("step", step[0]);
-                        m.put("seconds", (System.nanoTime() - start) / 1e9 - evalSeconds[0]);
-                        m.put("loss", window[0] / window[1]);
-                        run.appendLine("convergence.jsonl", m);
-                        window[0] = window[1] = 0;
-                    }
-
-                    @Override
-                    public void epochDone(TrainingLoop.EpochStats st) {
-                        long t = System.nanoTime();
-                        double trainingSeconds = (t - start) / 1e9 - evalSeconds[0];
-                        double val = Metrics.top1(net, data.validation(), Stages.EVAL_BATCH, null);
-                        evalSeconds[0] += (System.nanoTime() - t) / 1e9;
-                        Map<String, Object> m = new LinkedHashMap<>();
-                        m.put("mode", name);
-                        m.put("step", step[0]);
-                        m.put("seconds", trainingSeconds);
-                        m.put("epoch", st.epoch() + 1);
-                        m.put("train_top1", st.top1());
-                        m.put("val_top1", val);
-                        if (st.epoch() + 1 == preset.convergenceEpochs()) m.put("final", true);
-                        run.appendLine("convergence.jsonl", m);
-                        out.printf("  %s epoch %d: loss %.4f, train top-1 %.4f, validation top-1 %.4f%n", name, st.epoch() + 1, st.loss(), st.top1(), val);
-                        out.flush();
-                    }
-                });
-            }
+            GroundTruth.Row r = GroundTruth.train(space, e.arch(), e.seed(), epochs, Retrainer.Config.DEFAULT_BATCH, data, commit);
+            GroundTruth.append(file, r, space);
+            out.printf("  test top-1 %.4f%n", r.testTop1());
         }
     }
 
-    static double[] doubles(JsonArray a) {
-        double[] v = new double[a.size()];
-        for (int i = 0; i < v.length; i++) v[i] = a.get(i).getAsDouble();
-        return v;
+    // ---- the report --------------------------------------------------------------------------
+
+    /** The study's report over this run's scores, with the check of the table; {@code command} is how the report says it was made. */
+    public void writeReport(String command, int resamples) {
+        new RankingStudy(space, groundTruth(), scores.dir, space.flopsLimit, resamples)
+                .write(run.dir, command, (table == null ? "the ground truth the project ships (" + GroundTruth.shippedName(space, dataset) + ")" : table.toString()),
+                        checkSection());
     }
 }

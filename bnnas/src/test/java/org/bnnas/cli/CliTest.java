@@ -471,6 +471,8 @@ class CliTest {
         assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--device", "tpu"), "'tpu' is not a device");
         assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--validation-size", 300), "--validation-size: holding out 300 images leaves none");
         assertOneLineError(bnnas("search", "--checkpoint", run.resolve("supernet.safetensors"), "--flops-limit", "lots"), "--flops-limit: 'lots'");
+        assertOneLineError(bnnas("reproduce", "--data-dir", data, "--ground-truth", shared.resolve("no-table.jsonl")), "--ground-truth " + shared.resolve("no-table.jsonl") + ": no such file");
+        assertOneLineError(bnnas("reproduce", "--data", "mnist", "--data-dir", data), "no ground truth ships for bnnas-small on mnist: give one with --ground-truth FILE");
     }
 
     @Test
