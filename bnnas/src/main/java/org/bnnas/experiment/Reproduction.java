@@ -344,7 +344,7 @@ public final class Reproduction {
                 try (Scorers.Scorer scorer = Scorers.create(m.predictor(), setup)) {
                     Stages.SearchOutcome found = Stages.search(dir, space, scorer, inC, size, settings, seed, out);
                     int[] winner = found.top().get(0).arch();
-                    Architecture.write(dir.file("best.json"), space, winner, inC, size);
+                    Architecture.write(dir.file("arch.json"), space, winner, inC, size);
                     winners.put(m.name(), Architecture.format(winner));
                     scores.writeJson("winners.json", winners);
                     out.printf("  winner %s (%.3fM FLOPs)%n", Architecture.format(winner), found.top().get(0).flops() / 1e6);
