@@ -320,28 +320,46 @@ public final class RankingStudy {
 
     private void tauAgainstTime(StringBuilder md, RunDir out, Map<String, RankStatistics.Interval> finalTau, RankStatistics.Interval ceiling) {
         if (runs.isEmpty()) return;
-        md.append("## Ranking against training time\n\n![tau against training time](tau-vs-training-time.png)\n\n");
+        md.append("## Ranking against training time\n\nEach method's Kendall tau as its supernets train: the mean over its supernet seeds, "
+                + "the range over them shaded; FLOPs' and params' tau, and the noise ceiling with 95% of its simulated values shaded.\n\n"
+                + "![tau against training time](tau-vs-training-time.png)\n\n");
         Plot p = Plot.lines("Kendall tau against the ground truth as the supernets train", "training time (s)", "Kendall tau");
         double maxTime = 0;
-        for (Run r : runs) {
-            double[] x = new double[r.points().size()], y = new double[x.length];
-            for (int i = 0; i < x.length; i++) {
-                Point pt = r.points().get(i);
-                double[][] a = aligned(pt.scores());
-                x[i] = pt.trainSeconds();
-                y[i] = a[0].length >= 2 ? RankCorrelation.kendallTau(a[0], a[1]) : Double.NaN;
+        // One line per kind of run, the mean over its seeds point by point, and the range over the seeds as a band.
+        Map<String, List<Run>> byKind = new LinkedHashMap<>();
+        for (Run r : runs) byKind.computeIfAbsent(r.kind(), k -> new ArrayList<>()).add(r);
+        int colour = 0;
+        for (Map.Entry<String, List<Run>> e : byKind.entrySet()) {
+            int points = e.getValue().stream().mapToInt(r -> r.points().size()).min().orElse(0);
+            double[] x = new double[points], mean = new double[points], lo = new double[points], hi = new double[points];
+            for (int i = 0; i < points; i++) {
+                lo[i] = Double.POSITIVE_INFINITY;
+                hi[i] = Double.NEGATIVE_INFINITY;
+                for (Run r : e.getValue()) {
+                    Point pt = r.points().get(i);
+                    double[][] a = aligned(pt.scores());
+                    double t = a[0].length >= 2 ? RankCorrelation.kendallTau(a[0], a[1]) : Double.NaN;
+                    x[i] += pt.trainSeconds() / e.getValue().size();
+                    mean[i] += t / e.getValue().size();
+                    lo[i] = Math.min(lo[i], t);
+                    hi[i] = Math.max(hi[i], t);
+                }
                 maxTime = Math.max(maxTime, x[i]);
             }
-            p.add(r.kind() + " seed " + r.seed(), x, y);
+            int seeds = e.getValue().size();
+            p.add(e.getKey() + (seeds > 1 ? ", mean of " + seeds + " seeds" : ", seed " + e.getValue().get(0).seed()), x, mean);
+            if (seeds > 1) p.addBand(e.getKey() + ", range over the seeds", colour, x, lo, hi);
+            colour++;
         }
         double[] span = {0, maxTime};
         for (String base : List.of("flops", "params")) {
             double t = finalTau.containsKey(base) ? finalTau.get(base).estimate() : Double.NaN;
             p.add(base, span, new double[] {t, t});
+            colour++;
         }
         if (ceiling != null) {
             p.add("noise ceiling", span, new double[] {ceiling.estimate(), ceiling.estimate()});
-            p.add("ceiling, 2.5%", span, new double[] {ceiling.lo(), ceiling.lo()});
+            p.addBand("noise ceiling, 95% of simulated truths", colour, span, new double[] {ceiling.lo(), ceiling.lo()}, new double[] {ceiling.hi(), ceiling.hi()});
         }
         write(p, out, "tau-vs-training-time.png");
     }

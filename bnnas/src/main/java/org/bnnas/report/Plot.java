@@ -29,13 +29,18 @@ import java.util.concurrent.ThreadLocalRandom;
 import javax.imageio.ImageIO;
 
 /**
- * A chart of one or more named series. Points that are NaN or infinite are left out (a line is
- * broken there rather than drawn across the gap); degenerate data gets a padded range, so that
- * rendering never fails whatever the data.
+ * A chart of one or more named series, and of shaded bands (a range of y at each x, such as the
+ * spread over seeds). Points that are NaN or infinite are left out (a line is broken there rather
+ * than drawn across the gap); degenerate data gets a padded range, so that rendering never fails
+ * whatever the data. A band is drawn translucent, under the series, in the palette colour it is
+ * given (that of the series it belongs to, say).
  */
 public final class Plot {
     /** One named series of (x, y) points. */
     public record Series(String name, double[] x, double[] y) {}
+
+    /** One named band: y from lo to hi at each x, in palette colour {@code colour}. */
+    public record Band(String name, int colour, double[] x, double[] lo, double[] hi) {}
 
     static final int WIDTH = 800, HEIGHT = 500;
     /** Tableau's ten, less the two that are hard to tell from grey and olive on white. */
@@ -49,6 +54,7 @@ public final class Plot {
     private final boolean joined;
     private final String title, xLabel, yLabel;
     private final List<Series> series = new ArrayList<>();
+    private final List<Band> bands = new ArrayList<>();
 
     private Plot(boolean joined, String title, String xLabel, String yLabel) {
         this.joined = joined;
@@ -79,6 +85,20 @@ public final class Plot {
 
     public Plot add(String name, double[] x, double[] y) {
         return add(new Series(name, x, y));
+    }
+
+    /** Adds a band, shaded from lo to hi in palette colour {@code colour} (the i-th series' is i); x in the order the band is drawn along. */
+    public Plot addBand(String name, int colour, double[] x, double[] lo, double[] hi) {
+        if (colour < 0) throw new IllegalArgumentException("band '" + name + "': palette colour " + colour + " is negative");
+        if (x == null || lo == null || hi == null) throw new IllegalArgumentException("a band needs x, lo and hi arrays");
+        if (lo.length != x.length || hi.length != x.length)
+            throw new IllegalArgumentException("band '" + name + "': " + x.length + " x values but " + lo.length + " lo and " + hi.length + " hi values");
+        bands.add(new Band(name == null ? "" : name, colour, x.clone(), lo.clone(), hi.clone()));
+        return this;
+    }
+
+    private Color bandColour(int j) {
+        return PALETTE[bands.get(j).colour() % PALETTE.length];
     }
 
     /** Writes the chart as a PNG; a reader never sees a half-written file. */
@@ -147,6 +167,7 @@ public final class Plot {
         }
         Shape clip = g.getClip();
         g.clipRect(LEFT - 4, TOP - 4, f.w + 9, f.h + 9); // markers at the range's edge stay whole
+        for (int j = 0; j < bands.size(); j++) drawBand(g, f, bands.get(j), bandColour(j));
         for (int i = 0; i < series.size(); i++) drawSeries(g, f, series.get(i), PALETTE[i % PALETTE.length]);
         g.setClip(clip);
         g.setFont(plain);
@@ -204,12 +225,34 @@ public final class Plot {
             if (finite(s.x()[i], s.y()[i])) g.fill(new Ellipse2D.Double(f.px(s.x()[i]) - r, f.py(s.y()[i]) - r, 2 * r, 2 * r));
     }
 
+    /** The band's finite points as one translucent polygon: along hi, then back along lo. */
+    private void drawBand(Graphics2D g, Frame f, Band b, Color c) {
+        Path2D.Double path = new Path2D.Double();
+        List<Integer> kept = new ArrayList<>();
+        for (int i = 0; i < b.x().length; i++) if (finite(b.x()[i], b.lo()[i]) && Double.isFinite(b.hi()[i])) kept.add(i);
+        if (kept.isEmpty()) return;
+        for (int k = 0; k < kept.size(); k++) {
+            int i = kept.get(k);
+            if (k == 0) path.moveTo(f.px(b.x()[i]), f.py(b.hi()[i]));
+            else path.lineTo(f.px(b.x()[i]), f.py(b.hi()[i]));
+        }
+        for (int k = kept.size() - 1; k >= 0; k--) path.lineTo(f.px(b.x()[kept.get(k)]), f.py(b.lo()[kept.get(k)]));
+        path.closePath();
+        g.setColor(new Color(c.getRed(), c.getGreen(), c.getBlue(), BAND_ALPHA));
+        g.fill(path);
+        g.setStroke(new BasicStroke(1f));
+        g.draw(path); // a band of zero height still shows
+    }
+
+    static final int BAND_ALPHA = 60;
+
     private void drawLegend(Graphics2D g, Frame f) {
-        if (series.size() == 1 && series.get(0).name().isEmpty()) return;
+        if (series.size() == 1 && series.get(0).name().isEmpty() && bands.isEmpty()) return;
         FontMetrics fm = g.getFontMetrics();
         int row = fm.getHeight() + 2, textW = 0;
         for (Series s : series) textW = Math.max(textW, fm.stringWidth(s.name()));
-        int w = textW + 34, h = series.size() * row + 10;
+        for (Band b : bands) textW = Math.max(textW, fm.stringWidth(b.name()));
+        int w = textW + 34, h = (series.size() + bands.size()) * row + 10;
         int x = LEFT + f.w - w - 10;
         int top = TOP + 10, bottom = TOP + f.h - h - 10;
         // Put the box where it hides fewer points.
@@ -230,6 +273,14 @@ public final class Plot {
             g.setColor(AXIS);
             g.drawString(series.get(i).name(), x + 30, cy + fm.getAscent() / 2 - 1);
         }
+        for (int j = 0; j < bands.size(); j++) {
+            int cy = y + 5 + (series.size() + j) * row + row / 2;
+            Color c = bandColour(j);
+            g.setColor(new Color(c.getRed(), c.getGreen(), c.getBlue(), BAND_ALPHA));
+            g.fillRect(x + 6, cy - 5, 18, 10);
+            g.setColor(AXIS);
+            g.drawString(bands.get(j).name(), x + 30, cy + fm.getAscent() / 2 - 1);
+        }
     }
 
     private int pointsIn(Frame f, int x, int y, int w, int h) {
@@ -246,6 +297,8 @@ public final class Plot {
     private boolean hasPoints() {
         for (Series s : series)
             for (int i = 0; i < s.x().length; i++) if (finite(s.x()[i], s.y()[i])) return true;
+        for (Band b : bands)
+            for (int i = 0; i < b.x().length; i++) if (finite(b.x()[i], b.lo()[i]) && Double.isFinite(b.hi()[i])) return true;
         return false;
     }
 
@@ -258,6 +311,12 @@ public final class Plot {
                 double v = xAxis ? s.x()[i] : s.y()[i];
                 lo = Math.min(lo, v);
                 hi = Math.max(hi, v);
+            }
+        for (Band b : bands)
+            for (int i = 0; i < b.x().length; i++) {
+                if (!finite(b.x()[i], b.lo()[i]) || !Double.isFinite(b.hi()[i])) continue;
+                lo = Math.min(lo, xAxis ? b.x()[i] : Math.min(b.lo()[i], b.hi()[i]));
+                hi = Math.max(hi, xAxis ? b.x()[i] : Math.max(b.lo()[i], b.hi()[i]));
             }
         if (lo > hi) return new double[] {0, 1};
         // Halves throughout, so that data spanning most of the double range cannot overflow.

@@ -67,6 +67,27 @@ class PlotTest {
     }
 
     @Test
+    void shadesABandInItsColourAndWidensTheRangeToHoldIt() {
+        double[] lo = {5, 5, 6, 6, 5}, hi = {10, 9, 10, 10, 9};
+        BufferedImage image = Plot.lines("t", "x", "y").add("line", XS, new double[] {0, 1, 0, 1, 0}).addBand("spread", 1, XS, lo, hi).render();
+        java.awt.Color c = Plot.PALETTE[1];
+        int tint = 0;
+        for (int y = 0; y < image.getHeight(); y++)
+            for (int x = 0; x < image.getWidth(); x++) {
+                int rgb = image.getRGB(x, y);
+                if (Math.abs(((rgb >> 16) & 0xff) - blend(c.getRed())) <= 2 && Math.abs(((rgb >> 8) & 0xff) - blend(c.getGreen())) <= 2
+                        && Math.abs((rgb & 0xff) - blend(c.getBlue())) <= 2) tint++;
+            }
+        assertTrue(tint > 30_000, "the band, above the line's 0..1, fills about a third of the plot: " + tint + " pixels");
+        assertThrows(IllegalArgumentException.class, () -> Plot.lines("t", "x", "y").addBand("b", 0, XS, lo, new double[] {1}));
+    }
+
+    /** A palette channel drawn at the band's alpha over white. */
+    private static int blend(int channel) {
+        return Math.round(255 + (channel - 255) * Plot.BAND_ALPHA / 255f);
+    }
+
+    @Test
     void rendersDegenerateDataWithoutFailing() {
         double nan = Double.NaN, inf = Double.POSITIVE_INFINITY;
         List<Plot> plots = List.of(
