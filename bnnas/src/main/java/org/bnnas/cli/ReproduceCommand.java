@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.bnnas.data.Datasets;
 import org.bnnas.experiment.GroundTruth;
 import org.bnnas.experiment.Reproduction;
 import org.bnnas.experiment.RunDir;
@@ -54,6 +55,11 @@ final class ReproduceCommand implements Callable<Integer> {
         if (groundTruth != null && !trainGroundTruth && !Files.isRegularFile(groundTruth)) throw new CliException("--ground-truth " + groundTruth + ": no such file");
         if (groundTruth == null && !trainGroundTruth && GroundTruth.shipped(space, common.data).isEmpty()) {
             throw new CliException("no ground truth ships for " + space.name + " on " + common.data + ": give one with --ground-truth FILE or train it with --train-ground-truth");
+        }
+        if (groundTruth == null && !trainGroundTruth && (common.seed != 0 || common.validationSize != Datasets.DEFAULT_VALIDATION_SIZE)) {
+            // The split decides what each architecture trains and is validated on: the table's results hold for its split only.
+            throw new CliException("--seed and --validation-size: the shipped ground truth was trained on the split of seed 0 with "
+                    + Datasets.DEFAULT_VALIDATION_SIZE + " validation images; keep them, or give another table with --ground-truth");
         }
         if (groundTruth != null && !trainGroundTruth) {
             try {

@@ -473,6 +473,7 @@ class CliTest {
         assertOneLineError(bnnas("search", "--checkpoint", run.resolve("supernet.safetensors"), "--flops-limit", "lots"), "--flops-limit: 'lots'");
         assertOneLineError(bnnas("reproduce", "--data-dir", data, "--ground-truth", shared.resolve("no-table.jsonl")), "--ground-truth " + shared.resolve("no-table.jsonl") + ": no such file");
         assertOneLineError(bnnas("reproduce", "--data", "mnist", "--data-dir", data), "no ground truth ships for bnnas-small on mnist: give one with --ground-truth FILE");
+        assertOneLineError(bnnas("reproduce", "--data-dir", data, "--seed", 3), "the shipped ground truth was trained on the split of seed 0");
     }
 
     @Test
