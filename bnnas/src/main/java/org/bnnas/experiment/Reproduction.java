@@ -54,7 +54,7 @@ public final class Reproduction {
     public record Preset(String name, int bnSeeds, int bnEpochs, int sposSeeds, int sposEpochs, double sposScoreEvery, int calibrationBatches,
                          int sposValImages, int population, int generations, int winnerEpochs, int winnerSeeds, int checkRows,
                          int planArchs, int planSecondSeeds, int planNearLimit, int planEpochs) {
-        /** The paper's budgets (SPOS ten times BN-NAS's epochs, the search of 50 x 20), about 1 h 40 min on 2 cores with the committed table. */
+        /** The paper's budgets (SPOS ten times BN-NAS's epochs, the search of 50 x 20): about 55 minutes on 2 cores with the committed table. */
         public static final Preset DEFAULT = new Preset("default", 3, SupernetTrainer.Config.DEFAULT_BN_EPOCHS, 1, SupernetTrainer.Config.DEFAULT_FULL_EPOCHS,
                 5, 20, 2000, 50, 20, 0, 3, 2, 60, 15, 20, 4);
         /** Every stage, short: for checking the setup, not the claims. The check still retrains two rows at the table's budget. */
