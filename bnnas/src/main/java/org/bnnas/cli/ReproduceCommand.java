@@ -31,7 +31,7 @@ final class ReproduceCommand implements Callable<Integer> {
     @Mixin
     RunDirOption runDir;
 
-    @Option(names = "--quick", description = "Every stage short (about 15 minutes on 2 cores): checks the setup, not the claims.")
+    @Option(names = "--quick", description = "Every stage short (about 7 minutes on 2 cores): checks the setup, not the claims.")
     boolean quick;
 
     @Option(names = "--ground-truth", paramLabel = "FILE", description = "The ground truth: a table of bnnas bench's form (default: the one the project ships).")

@@ -398,5 +398,15 @@ public final class Reproduction {
         new RankingStudy(space, groundTruth(), scores.dir, space.flopsLimit, resamples)
                 .write(run.dir, command, (table == null ? "the ground truth the project ships (" + GroundTruth.shippedName(space, dataset) + ")" : table.toString()),
                         checkSection());
+        if (!preset.equals(Preset.DEFAULT)) { // the verdicts' rules assume the paper's budgets, which only the default preset keeps
+            try {
+                String md = Files.readString(run.file("report.md"));
+                md = md.replaceFirst("\n\n## The ground truth", "\n\n**The " + preset.name() + " preset shortens every budget to check the setup: "
+                        + "its verdicts do not test the paper's claims; the default preset's do.**\n\n## The ground truth");
+                run.writeText("report.md", md);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
     }
 }
