@@ -14,10 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.report.Plot;
@@ -33,9 +36,10 @@ import org.bnnas.train.SupernetTrainer;
  * supernet trained for the paper's number of updates per op), bn-table-seed{s}.jsonl (its gamma
  * table and loss), zero-cost.jsonl (bnnas score's lines), winners.json (each search method's
  * winner under the FLOPs limit: {"method": "arch"}) with retrained.jsonl (their retraining by
- * bnnas bench --arch, a table of the ground truth's form), spos-rescoring-{N}.jsonl (bnnas score
- * --evaluator accuracy lines of a few subnets, each scored with several --seed, that is several
- * calibration draws, on N validation images). Writes report.md and its plots. Every
+ * bnnas bench --arch, a table of the ground truth's form), spos-rescoring-{N}.jsonl and
+ * spos-rescoring-{N}-c{B}.jsonl (bnnas score --evaluator accuracy lines of a few subnets, each
+ * scored with several --seed, that is several calibration draws, on N validation images after 20
+ * or B recalibration batches). Writes report.md and its plots. Every
  * verdict is computed by a rule stated beside it.
  */
 public final class RankingStudy {
@@ -63,6 +67,10 @@ public final class RankingStudy {
 
     /** A BN-NAS run as long as the paper's in updates of each op's BN: shown beside the others, not part of the verdicts, which take BN-NAS at its own budget. */
     static final String PAPER_STEPS = "BN-NAS, the paper's updates per op";
+    /** spos-rescoring-{N}.jsonl, or spos-rescoring-{N}-c{B}.jsonl for B recalibration batches instead of bnnas score's default. */
+    static final Pattern RESCORING = Pattern.compile("spos-rescoring-(\\d+)(?:-c(\\d+))?\\.jsonl");
+    /** bnnas score's recalibration batches when a re-scoring file's name gives none. */
+    static final int DEFAULT_CALIBRATION_BATCHES = 20;
 
     private final SearchSpace space;
     private final List<String> archs = new ArrayList<>();
@@ -75,7 +83,9 @@ public final class RankingStudy {
     private final Map<Long, List<JsonObject>> tables = new TreeMap<>();
     private final Map<String, String> winners = new LinkedHashMap<>();
     private final List<GroundTruth.Row> retrained = new ArrayList<>();
-    private final Map<Integer, Map<String, List<Double>>> rescoring = new TreeMap<>();
+    /** SPOS re-scorings: (validation images, recalibration batches) -> arch -> score per calibration draw. */
+    private final Map<List<Integer>, Map<String, List<Double>>> rescoring = new TreeMap<>(Comparator.<List<Integer>>comparingInt(k -> k.get(0))
+            .thenComparingInt(k -> k.get(1)));
     /** Rows at budgets other than the main one (the check of the choice of epochs): epochs -> arch -> validation top-1 of its seeds. */
     private final Map<Integer, Map<String, List<Double>>> otherBudgets = new TreeMap<>();
     /** The main budget's validation top-1 of each architecture, seed by seed. */
@@ -125,13 +135,16 @@ public final class RankingStudy {
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.sorted().toList()) {
                 String name = f.getFileName().toString();
+                Matcher rescored = RESCORING.matcher(name);
                 if (name.matches("(bn|spos)-seed\\d+\\.jsonl")) runs.add(run(name.startsWith("bn") ? "BN-NAS" : "SPOS", d.metricsFile(name)));
                 else if (name.matches("bn-paper-seed\\d+\\.jsonl")) runs.add(run(PAPER_STEPS, d.metricsFile(name)));
                 else if (name.matches("bn-table-seed\\d+\\.jsonl")) tables.put(Long.parseLong(name.replaceAll("\\D", "")), d.metricsFile(name));
                 else if (name.equals("winners.json")) readWinners(f);
                 else if (name.equals("retrained.jsonl")) retrained.addAll(GroundTruth.read(f, space));
-                else if (name.matches("spos-rescoring-\\d+\\.jsonl")) {
-                    Map<String, List<Double>> byArch = rescoring.computeIfAbsent(Integer.parseInt(name.replaceAll("\\D", "")), k -> new LinkedHashMap<>());
+                else if (rescored.matches()) {
+                    List<Integer> key = List.of(Integer.parseInt(rescored.group(1)),
+                            rescored.group(2) == null ? DEFAULT_CALIBRATION_BATCHES : Integer.parseInt(rescored.group(2)));
+                    Map<String, List<Double>> byArch = rescoring.computeIfAbsent(key, k -> new LinkedHashMap<>());
                     for (JsonObject o : d.metricsFile(name)) byArch.computeIfAbsent(o.get("arch").getAsString(), k -> new ArrayList<>()).add(o.get("score").getAsDouble());
                 }
                 else if (name.equals("zero-cost.jsonl")) {
@@ -380,12 +393,13 @@ public final class RankingStudy {
                 + "batches. Re-scoring a subnet with another draw of those batches (bnnas score --seed) changes it; the %d architectures' last SPOS "
                 + "scores (seed %d, %s epochs) lie a median %.4f apart from their neighbours in rank, and %.4f from the lowest to the highest.%n%n",
                 last.length, spos.get(0).seed(), fmt(spos.get(0).last().epoch()), gap, last[last.length - 1] - last[0]));
-        md.append("| validation images | subnets x draws | sd of one re-scoring | against the median neighbour gap |\n| --- | --- | --- | --- |\n");
-        for (Map.Entry<Integer, Map<String, List<Double>>> e : rescoring.entrySet()) {
+        md.append("| validation images | recalibration batches | subnets x draws | sd of one re-scoring | against the median neighbour gap |\n"
+                + "| --- | --- | --- | --- | --- |\n");
+        for (Map.Entry<List<Integer>, Map<String, List<Double>>> e : rescoring.entrySet()) {
             double[][] perArch = e.getValue().values().stream().map(v -> v.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new);
             double sd = RankStatistics.seedNoise(perArch);
             int draws = perArch.length == 0 ? 0 : perArch[0].length;
-            md.append(String.format("| %d | %d x %d | %.4f | %s |%n", e.getKey(), perArch.length, draws, sd,
+            md.append(String.format("| %d | %d | %d x %d | %.4f | %s |%n", e.getKey().get(0), e.getKey().get(1), perArch.length, draws, sd,
                     sd < gap ? String.format("smaller (%.1fx)", gap / sd) : String.format("not smaller (%.1fx the gap)", sd / gap)));
         }
         md.append('\n');
