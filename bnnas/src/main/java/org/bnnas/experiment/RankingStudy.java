@@ -390,16 +390,20 @@ public final class RankingStudy {
         Arrays.sort(gaps);
         double gap = gaps.length == 0 ? Double.NaN : gaps[gaps.length / 2];
         md.append(String.format("## How precisely SPOS scores a subnet%n%nSPOS's score is the validation top-1 after recalibrating BN on a few training "
-                + "batches. Re-scoring a subnet with another draw of those batches (bnnas score --seed) changes it; the %d architectures' last SPOS "
+                + "batches. Re-scoring a subnet with another bnnas score --seed draws other recalibration batches and another validation split (the "
+                + "split follows --seed), and changes the score; the binomial sd of a top-1 measured on N images, sqrt(p (1 - p) / N) at the "
+                + "re-scored subnets' mean p, is what the validation sample alone would give. The %d architectures' last SPOS "
                 + "scores (seed %d, %s epochs) lie a median %.4f apart from their neighbours in rank, and %.4f from the lowest to the highest.%n%n",
                 last.length, spos.get(0).seed(), fmt(spos.get(0).last().epoch()), gap, last[last.length - 1] - last[0]));
-        md.append("| validation images | recalibration batches | subnets x draws | sd of one re-scoring | against the median neighbour gap |\n"
-                + "| --- | --- | --- | --- | --- |\n");
+        md.append("| validation images | recalibration batches | subnets x draws | sd of one re-scoring | binomial sd | against the median neighbour gap |\n"
+                + "| --- | --- | --- | --- | --- | --- |\n");
         for (Map.Entry<List<Integer>, Map<String, List<Double>>> e : rescoring.entrySet()) {
             double[][] perArch = e.getValue().values().stream().map(v -> v.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new);
             double sd = RankStatistics.seedNoise(perArch);
             int draws = perArch.length == 0 ? 0 : perArch[0].length;
-            md.append(String.format("| %d | %d | %d x %d | %.4f | %s |%n", e.getKey().get(0), e.getKey().get(1), perArch.length, draws, sd,
+            double p = Arrays.stream(perArch).flatMapToDouble(Arrays::stream).average().orElse(Double.NaN);
+            double binomial = Math.sqrt(p * (1 - p) / e.getKey().get(0));
+            md.append(String.format("| %d | %d | %d x %d | %.4f | %.4f | %s |%n", e.getKey().get(0), e.getKey().get(1), perArch.length, draws, sd, binomial,
                     sd < gap ? String.format("smaller (%.1fx)", gap / sd) : String.format("not smaller (%.1fx the gap)", sd / gap)));
         }
         md.append('\n');
