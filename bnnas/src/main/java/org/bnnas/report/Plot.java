@@ -43,6 +43,8 @@ public final class Plot {
     public record Band(String name, int colour, double[] x, double[] lo, double[] hi) {}
 
     static final int WIDTH = 800, HEIGHT = 500;
+    /** A band's opacity (of 255): light enough for the lines over it to read. */
+    static final int BAND_ALPHA = 60;
     /** Tableau's ten, less the two that are hard to tell from grey and olive on white. */
     static final Color[] PALETTE = {
         new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
@@ -243,8 +245,6 @@ public final class Plot {
         g.setStroke(new BasicStroke(1f));
         g.draw(path); // a band of zero height still shows
     }
-
-    static final int BAND_ALPHA = 60;
 
     private void drawLegend(Graphics2D g, Frame f) {
         if (series.size() == 1 && series.get(0).name().isEmpty() && bands.isEmpty()) return;
