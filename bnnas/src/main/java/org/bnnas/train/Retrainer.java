@@ -21,7 +21,7 @@ public final class Retrainer {
 
     public record Config(int epochs, int batchSize, double lr, double momentum, double weightDecay, float labelSmoothing,
                          Schedule schedule, long seed) {
-        public static final int DEFAULT_EPOCHS = 8, DEFAULT_BATCH = 128;
+        public static final int DEFAULT_EPOCHS = 16, DEFAULT_BATCH = 128;
 
         /** Learning rate 0.1 at batch 128, scaled linearly with the batch size. */
         public static double defaultLr(int batchSize) {
