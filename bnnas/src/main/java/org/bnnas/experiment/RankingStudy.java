@@ -139,7 +139,7 @@ public final class RankingStudy {
                 if (name.matches("(bn|spos)-seed\\d+\\.jsonl")) runs.add(run(name.startsWith("bn") ? "BN-NAS" : "SPOS", d.metricsFile(name)));
                 else if (name.matches("bn-paper-seed\\d+\\.jsonl")) runs.add(run(PAPER_STEPS, d.metricsFile(name)));
                 else if (name.matches("bn-table-seed\\d+\\.jsonl")) tables.put(Long.parseLong(name.replaceAll("\\D", "")), d.metricsFile(name));
-                else if (name.equals("winners.json")) readWinners(f);
+                else if (name.equals("winners.json")) winners.putAll(readWinners(f, space));
                 else if (name.equals("retrained.jsonl")) retrained.addAll(GroundTruth.read(f, space));
                 else if (rescored.matches()) {
                     List<Integer> key = List.of(Integer.parseInt(rescored.group(1)),
@@ -161,10 +161,13 @@ public final class RankingStudy {
         zeroCostSeconds.replaceAll((p, total) -> total / zeroCost.get(p).size());
     }
 
-    private void readWinners(Path f) {
+    /** A winners.json: each search method's winning architecture, in the file's order. */
+    static Map<String, String> readWinners(Path f, SearchSpace space) {
+        Map<String, String> winners = new LinkedHashMap<>();
         try {
             JsonObject o = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
             for (String method : o.keySet()) winners.put(method, Architecture.format(Architecture.parse(o.get(method).getAsString(), space)));
+            return winners;
         } catch (IOException e) {
             throw new UncheckedIOException(new IOException(f + ": cannot read (" + e.getMessage() + ")", e));
         } catch (RuntimeException e) {
@@ -228,18 +231,20 @@ public final class RankingStudy {
 
     /** Writes report.md and the plots into {@code dir}. */
     public void write(Path dir, String command) {
-        write(dir, command, null, "");
+        write(dir, command, "", null, "");
     }
 
     /**
-     * As above, naming the table ({@code tableName}, or null to leave it to the command) and with
+     * As above, with {@code preface} (markdown, may be empty) before the ground truth's section,
+     * naming the table ({@code tableName}, or null to leave it to the command) and with
      * {@code afterGroundTruth} (markdown, may be empty) added after the ground truth's section.
      */
-    public void write(Path dir, String command, String tableName, String afterGroundTruth) {
+    public void write(Path dir, String command, String preface, String tableName, String afterGroundTruth) {
         RunDir out = new RunDir(dir);
         Rng rng = new Rng(1);
         StringBuilder md = new StringBuilder("# The ranking study\n\n");
         md.append("Made by `").append(command).append("`.\n\n");
+        md.append(preface);
         md.append("## The ground truth\n\n");
         if (tableName != null) md.append("The table: ").append(tableName).append(". ");
         md.append(String.format("%d architectures of `%s` trained from scratch for %d epochs (%d rows: %d architectures have a second seed). ",

@@ -7,7 +7,6 @@
 package org.bnnas.experiment;
 
 import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -80,6 +79,7 @@ public final class Reproduction {
     private final int inC, size;
     private List<GroundTruth.Row> rows;
     private int budget;
+    private Map<String, List<GroundTruth.Row>> byArch;
 
     /**
      * {@code table} is the ground truth: a file of bnnas bench's form, which {@code trainTable}
@@ -150,12 +150,18 @@ public final class Reproduction {
         return budget;
     }
 
+    /** The table's rows at its main budget, by architecture (formatted), in table order. */
+    Map<String, List<GroundTruth.Row>> byArch() {
+        if (byArch == null) {
+            byArch = new LinkedHashMap<>();
+            for (GroundTruth.Row r : groundTruth()) if (r.epochs() == budget()) byArch.computeIfAbsent(Architecture.format(r.arch()), k -> new ArrayList<>()).add(r);
+        }
+        return byArch;
+    }
+
     /** The rows retrained here: the first {@code checkRows} at the main budget of architectures the table has with two seeds (whose noise it knows). */
     List<GroundTruth.Row> checkedRows() {
-        int budget = budget();
-        Map<String, List<GroundTruth.Row>> byArch = new LinkedHashMap<>();
-        for (GroundTruth.Row r : groundTruth()) if (r.epochs() == budget) byArch.computeIfAbsent(Architecture.format(r.arch()), k -> new ArrayList<>()).add(r);
-        return byArch.values().stream().filter(rs -> rs.size() >= 2).map(rs -> rs.get(0)).limit(preset.checkRows()).toList();
+        return byArch().values().stream().filter(rs -> rs.size() >= 2).map(rs -> rs.get(0)).limit(preset.checkRows()).toList();
     }
 
     /** Retrains the checked rows here with their own seed and epochs, into check.jsonl. */
@@ -180,10 +186,8 @@ public final class Reproduction {
     String checkSection() {
         List<GroundTruth.Row> mine = GroundTruth.read(run.file("check.jsonl"), space);
         if (mine.isEmpty()) return "";
-        int budget = budget();
-        Map<String, List<Double>> bySeed = new LinkedHashMap<>();
-        for (GroundTruth.Row r : groundTruth()) if (r.epochs() == budget) bySeed.computeIfAbsent(Architecture.format(r.arch()), k -> new ArrayList<>()).add(r.valTop1());
-        double sd = RankStatistics.seedNoise(bySeed.values().stream().map(v -> v.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new));
+        double sd = RankStatistics.seedNoise(byArch().values().stream().map(rs -> rs.stream().mapToDouble(GroundTruth.Row::valTop1).toArray())
+                .toArray(double[][]::new));
         double allowed = 1.96 * Math.sqrt(2) * sd;
         Map<String, GroundTruth.Row> theirs = new LinkedHashMap<>();
         groundTruth().forEach(r -> theirs.put(r.key(), r));
@@ -211,9 +215,7 @@ public final class Reproduction {
 
     /** The table's architectures, each once, in table order. */
     List<int[]> archs() {
-        Map<String, int[]> distinct = new LinkedHashMap<>();
-        for (GroundTruth.Row r : groundTruth()) if (r.epochs() == budget()) distinct.putIfAbsent(Architecture.format(r.arch()), r.arch());
-        return new ArrayList<>(distinct.values());
+        return byArch().values().stream().map(rs -> rs.get(0).arch()).toList();
     }
 
     static String kind(SupernetTrainer.Mode mode) {
@@ -287,14 +289,8 @@ public final class Reproduction {
 
     /** The training-free predictor whose scores rank the table's architectures best (Kendall tau against the mean validation top-1). */
     Predictor bestTrainingFree() {
-        Map<String, double[]> truth = new LinkedHashMap<>();
-        int budget = budget();
-        for (GroundTruth.Row r : groundTruth()) {
-            if (r.epochs() != budget) continue;
-            double[] sumCount = truth.computeIfAbsent(Architecture.format(r.arch()), k -> new double[2]);
-            sumCount[0] += r.valTop1();
-            sumCount[1]++;
-        }
+        Map<String, Double> truth = new LinkedHashMap<>();
+        byArch().forEach((arch, rs) -> truth.put(arch, rs.stream().mapToDouble(GroundTruth.Row::valTop1).average().orElseThrow()));
         Map<String, Map<String, Double>> byPredictor = new LinkedHashMap<>();
         for (JsonObject o : scores.metricsFile("zero-cost.jsonl")) {
             byPredictor.computeIfAbsent(o.get("evaluator").getAsString(), k -> new LinkedHashMap<>()).put(o.get("arch").getAsString(), o.get("score").getAsDouble());
@@ -304,7 +300,7 @@ public final class Reproduction {
         for (Map.Entry<String, Map<String, Double>> e : byPredictor.entrySet()) {
             List<String> archs = e.getValue().keySet().stream().filter(truth::containsKey).toList();
             double[] sc = archs.stream().mapToDouble(e.getValue()::get).toArray();
-            double[] tr = archs.stream().mapToDouble(a -> truth.get(a)[0] / truth.get(a)[1]).toArray();
+            double[] tr = archs.stream().mapToDouble(truth::get).toArray();
             double tau = RankCorrelation.kendallTau(sc, tr);
             if (tau > bestTau) {
                 bestTau = tau;
@@ -360,15 +356,8 @@ public final class Reproduction {
     }
 
     Map<String, String> winners() {
-        Map<String, String> winners = new LinkedHashMap<>();
         Path f = scores.file("winners.json");
-        if (!Files.exists(f)) return winners;
-        try {
-            JsonParser.parseString(Files.readString(f)).getAsJsonObject().entrySet().forEach(e -> winners.put(e.getKey(), e.getValue().getAsString()));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return winners;
+        return Files.exists(f) ? RankingStudy.readWinners(f, space) : new LinkedHashMap<>();
     }
 
     /** Every winner retrained from scratch with {@code winnerSeeds} seeds at the table's budget (or the preset's epochs), into retrained.jsonl. */
@@ -395,18 +384,11 @@ public final class Reproduction {
 
     /** The study's report over this run's scores, with the check of the table; {@code command} is how the report says it was made. */
     public void writeReport(String command, int resamples) {
+        // The verdicts' rules assume the paper's budgets, which only the default preset keeps.
+        String preface = preset.equals(Preset.DEFAULT) ? "" : "**The " + preset.name() + " preset shortens every budget to check the setup: "
+                + "its verdicts do not test the paper's claims; the default preset's do.**\n\n";
         new RankingStudy(space, groundTruth(), scores.dir, space.flopsLimit, resamples)
-                .write(run.dir, command, (table == null ? "the ground truth the project ships (" + GroundTruth.shippedName(space, dataset) + ")" : table.toString()),
-                        checkSection());
-        if (!preset.equals(Preset.DEFAULT)) { // the verdicts' rules assume the paper's budgets, which only the default preset keeps
-            try {
-                String md = Files.readString(run.file("report.md"));
-                md = md.replaceFirst("\n\n## The ground truth", "\n\n**The " + preset.name() + " preset shortens every budget to check the setup: "
-                        + "its verdicts do not test the paper's claims; the default preset's do.**\n\n## The ground truth");
-                run.writeText("report.md", md);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        }
+                .write(run.dir, command, preface, table == null ? "the ground truth the project ships (" + GroundTruth.shippedName(space, dataset) + ")"
+                        : table.toString(), checkSection());
     }
 }
