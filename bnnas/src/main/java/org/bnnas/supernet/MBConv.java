@@ -68,7 +68,8 @@ public final class MBConv extends Module implements ResidualBlock {
     @Override
     public Tensor forward(Tensor x) {
         // The fused inference op hides both activations: with a probe open the layers run as in training.
-        Tensor y = !training && !GradMode.isEnabled() && !ActivationProbe.active() ? inference(x) : layers(x);
+        if (!training && !GradMode.isEnabled() && !ActivationProbe.active()) return inference(x);
+        Tensor y = layers(x);
         return residual ? Ops.add(x, y) : y;
     }
 
@@ -83,14 +84,15 @@ public final class MBConv extends Module implements ResidualBlock {
     }
 
     /**
-     * The same block for evaluation without gradients, with BN, ReLU6, depthwise conv, BN, ReLU6
-     * in one fused op: the two largest activations of the block are never written out.
+     * The same block for evaluation without gradients, as one op with each BN as its affine map:
+     * the expanded activations, the block's largest, are never written out (see
+     * Ops.invertedResidualInference).
      */
     private Tensor inference(Tensor x) {
-        Conv2d depthwise = (Conv2d) conv.get(3);
-        Tensor[] before = ((BatchNorm2d) conv.get(1)).evalAffine(), after = ((BatchNorm2d) conv.get(4)).evalAffine();
-        Tensor t = conv.get(0).forward(x);
-        t = Ops.depthwiseConv2dAffine(t, before[0], before[1], 6f, depthwise.weight().data(), depthwise.stride, after[0], after[1], 6f);
-        return conv.get(7).forward(conv.get(6).forward(t));
+        Conv2d expand = (Conv2d) conv.get(0), depthwise = (Conv2d) conv.get(3), project = (Conv2d) conv.get(6);
+        Tensor[] first = ((BatchNorm2d) conv.get(1)).evalAffine(), second = ((BatchNorm2d) conv.get(4)).evalAffine();
+        Tensor[] last = lastBn().evalAffine();
+        return Ops.invertedResidualInference(x, expand.weight().data(), first[0], first[1], depthwise.weight().data(), depthwise.stride,
+                second[0], second[1], project.weight().data(), last[0], last[1], 6f, residual);
     }
 }

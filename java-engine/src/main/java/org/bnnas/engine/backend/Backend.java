@@ -61,6 +61,29 @@ public interface Backend {
     void depthwiseAffine(Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor w, ConvSpec spec,
                          Tensor outScale, Tensor outShift, float outCap, Tensor y);
 
+    /**
+     * An inverted-residual block in evaluation with its batch norms as per-channel affine maps:
+     * y = project(act(dw(act(expand(x) * scale1 + shift1)) * scale2 + shift2)) * scale3 + shift3,
+     * plus x when {@code residual}; expand (mid, Ci, 1, 1) and project (Co, mid, 1, 1) are 1x1
+     * convolutions, depthwise (mid, 1, k, k) runs with {@code spec}, act clamps to [0, cap]. The
+     * default runs the separate kernels (conv2d, depthwiseAffine, conv2d, channelAffine, add); a
+     * backend may keep the expanded activations in cache instead of writing them out.
+     */
+    default void invertedResidualInference(Tensor x, Tensor expand, Tensor scale1, Tensor shift1, Tensor depthwise, ConvSpec spec,
+                                           Tensor scale2, Tensor shift2, Tensor project, Tensor scale3, Tensor shift3, float cap,
+                                           boolean residual, Tensor y) {
+        ConvSpec pointwise = new ConvSpec(1, 1, 0, 1);
+        int n = x.dim(0), mid = expand.dim(0);
+        try (Tensor expanded = Tensor.empty(n, mid, x.dim(2), x.dim(3));
+             Tensor filtered = Tensor.empty(n, mid, y.dim(2), y.dim(3))) {
+            conv2d(x, expand, expanded, pointwise);
+            depthwiseAffine(expanded, scale1, shift1, cap, depthwise, spec, scale2, shift2, cap, filtered);
+            conv2d(filtered, project, y, pointwise);
+        }
+        channelAffine(y, scale3, shift3, 0f, y);
+        if (residual) add(x, y, y);
+    }
+
     /** The weight gradient of depthwiseAffine without an output map: dw = dL/dw (overwritten). */
     void depthwiseAffineBackwardWeight(Tensor dy, Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor dw, ConvSpec spec);
 

@@ -145,6 +145,46 @@ public final class Ops {
         return y;
     }
 
+    /**
+     * Inference only: an inverted-residual block with its batch norms given as per-channel affine
+     * maps (see Backend.invertedResidualInference): 1x1 expand, affine and clamp, k x k depthwise
+     * conv at {@code stride} (padding k / 2), affine and clamp, 1x1 project, affine, plus x when
+     * {@code residual}. Records no graph, so it refuses inputs that would need one.
+     */
+    public static Tensor invertedResidualInference(Tensor x, Tensor expand, Tensor scale1, Tensor shift1, Tensor depthwise, int stride,
+                                                   Tensor scale2, Tensor shift2, Tensor project, Tensor scale3, Tensor shift3, float cap,
+                                                   boolean residual) {
+        String op = "invertedResidualInference";
+        requireRank(op, "input", x, 4);
+        requireRank(op, "expand weight", expand, 4);
+        requireRank(op, "depthwise weight", depthwise, 4);
+        requireRank(op, "project weight", project, 4);
+        int ci = x.dim(1), mid = expand.dim(0), co = project.dim(0), k = depthwise.dim(2);
+        if (expand.dim(1) != ci || expand.dim(2) != 1 || expand.dim(3) != 1) throw bad(op, "expand weight " + expand.shape() + " for input " + x.shape());
+        if (depthwise.dim(0) != mid || depthwise.dim(1) != 1 || depthwise.dim(3) != k) {
+            throw bad(op, "depthwise weight " + depthwise.shape() + " after expand weight " + expand.shape());
+        }
+        if (project.dim(1) != mid || project.dim(2) != 1 || project.dim(3) != 1) {
+            throw bad(op, "project weight " + project.shape() + " after expand weight " + expand.shape());
+        }
+        Tensor[][] maps = {{scale1, shift1}, {scale2, shift2}, {scale3, shift3}};
+        int[] widths = {mid, mid, co};
+        for (int i = 0; i < 3; i++) {
+            for (Tensor t : maps[i]) {
+                if (t.rank() != 1 || t.dim(0) != widths[i]) throw bad(op, "per-channel tensor " + t.shape() + " for " + widths[i] + " channels");
+            }
+        }
+        ConvSpec spec = new ConvSpec(k, stride, k / 2, mid);
+        int oh = spec.outSize(x.dim(2)), ow = spec.outSize(x.dim(3));
+        if (residual && (co != ci || oh != x.dim(2) || ow != x.dim(3))) throw bad(op, "a residual needs equal input and output shapes, input " + x.shape());
+        if (recording(x, expand, scale1, shift1, depthwise, scale2, shift2, project, scale3, shift3)) {
+            throw bad(op, "inference only: call it with grad mode off or on tensors that need no gradient");
+        }
+        Tensor y = Tensor.empty(x.dim(0), co, oh, ow);
+        be().invertedResidualInference(x, expand, scale1, shift1, depthwise, spec, scale2, shift2, project, scale3, shift3, cap, residual, y);
+        return y;
+    }
+
     // ---- batch norm ----------------------------------------------------------------------------
 
     /**

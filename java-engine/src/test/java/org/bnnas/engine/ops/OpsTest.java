@@ -108,6 +108,32 @@ public class OpsTest {
                      x -> Ref.conv2d(Ref.clamp(Ref.batchNormTrain(x[0], x[1], x[2], n, c, h * h, 1e-5), 6), x[3], n, c, h, h, c, k, stride, k / 2, c));
     }
 
+    @ParameterizedTest(name = "invertedResidualInference n{0} ci{1} {2}x{3} mid{4} co{5} k{6} s{7}")
+    @CsvSource({
+        // n, ci, h, w, mid, co, k, stride: images taller than one band of rows, batches of small images, channels off the vector length
+        "2, 8, 140, 20, 24, 8, 7, 1",  // residual, many bands of rows, a 7x7 window across band edges
+        "3, 5, 23, 17, 30, 9, 5, 2",   // stride 2, odd sizes
+        "1, 16, 6, 6, 96, 16, 3, 1",   // one band, a residual
+        "2, 4, 9, 33, 12, 6, 3, 2",    // wide rows, one row per band
+        "32, 8, 5, 5, 24, 8, 3, 1",    // small images, two to a GEMM, a residual
+        "50, 6, 4, 5, 20, 10, 5, 2",   // small images, three to a GEMM, a last group of two
+    })
+    void invertedResidualInference(int n, int ci, int h, int w, int mid, int co, int k, int stride) {
+        // project(act(dw(act(expand(x) * s1 + b1)) * s2 + b2)) * s3 + b3 (+ x) against the composition of the references
+        boolean residual = stride == 1 && ci == co;
+        int oh = (h + 2 * (k / 2) - k) / stride + 1, ow = (w + 2 * (k / 2) - k) / stride + 1;
+        OpCheck.of("invertedResidualInference", new int[] {n, ci, h, w}, new int[] {mid, ci, 1, 1}, new int[] {mid}, new int[] {mid},
+                        new int[] {mid, 1, k, k}, new int[] {mid}, new int[] {mid}, new int[] {co, mid, 1, 1}, new int[] {co}, new int[] {co})
+                .grads(false, false, false, false, false, false, false, false, false, false).scale(3)
+                .tolerance(5e-4, 0) // three float32 convolutions in a row (the separate kernels' error too)
+                .run(t -> Ops.invertedResidualInference(t[0], t[1], t[2], t[3], t[4], stride, t[5], t[6], t[7], t[8], t[9], 6f, residual), x -> {
+                    double[] e = Ref.clamp(affine(Ref.conv2d(x[0], x[1], n, ci, h, w, mid, 1, 1, 0, 1), x[2], x[3], mid, h * w), 6);
+                    double[] d = Ref.clamp(affine(Ref.conv2d(e, x[4], n, mid, h, w, mid, k, stride, k / 2, mid), x[5], x[6], mid, oh * ow), 6);
+                    double[] y = affine(Ref.conv2d(d, x[7], n, mid, oh, ow, co, 1, 1, 0, 1), x[8], x[9], co, oh * ow);
+                    return residual ? Ref.add(x[0], y) : y;
+                });
+    }
+
     private static double[] affine(double[] x, double[] scale, double[] shift, int c, int hw) {
         double[] y = new double[x.length];
         for (int i = 0; i < x.length; i++) y[i] = x[i] * scale[(i / hw) % c] + shift[(i / hw) % c];

@@ -131,6 +131,15 @@ public final class CpuBackend implements Backend {
     }
 
     @Override
+    public void invertedResidualInference(Tensor x, Tensor expand, Tensor scale1, Tensor shift1, Tensor depthwise, ConvSpec spec,
+                                          Tensor scale2, Tensor shift2, Tensor project, Tensor scale3, Tensor shift3, float cap,
+                                          boolean residual, Tensor y) {
+        int cp = CpuConv.roundUp(expand.dim(0));
+        CpuConv.InvertedResidual.run(x, expand, CpuConv.Depthwise.Affine.of(scale1, shift1, cap, cp), depthwise, spec,
+                CpuConv.Depthwise.Affine.of(scale2, shift2, cap, cp), project, scale3.toStorageArray(), shift3.toStorageArray(), residual, y);
+    }
+
+    @Override
     public void depthwiseAffineBackwardWeight(Tensor dy, Tensor x, Tensor inScale, Tensor inShift, float inCap, Tensor dw, ConvSpec spec) {
         CpuConv.Depthwise.backwardWeight(dy, x, CpuConv.Depthwise.Affine.of(inScale, inShift, inCap, CpuConv.roundUp(x.dim(1))), dw, spec);
     }

@@ -214,7 +214,7 @@ final class CpuConv {
          * carries them (nested loops box them, which costs more than the arithmetic), hence the
          * flat loop over the taps.
          */
-        private static void outputRow(float[] xp, float[] wt, int[] taps, float[] row, int base, int c0, int step, int cp, int ow) {
+        static void outputRow(float[] xp, float[] wt, int[] taps, float[] row, int base, int c0, int step, int cp, int ow) {
             int kk = taps.length, q = 0;
             for (; q + 8 <= ow; q += 8) { // eight outputs share each weight load and hide the FMA latency
                 int at = base + q * step;
@@ -374,6 +374,161 @@ final class CpuConv {
                 }
             }
             dw.copyFromStorage(out);
+        }
+    }
+
+    /**
+     * An inverted-residual block in evaluation (see Backend.invertedResidualInference), a few
+     * images per work item. A large image's input rows are expanded a band at a time straight into
+     * the padded image the depthwise kernel reads, each depthwise output row is computed as soon as
+     * the rows under its window are there, and the rows are projected a band at a time into y; small
+     * images go through each GEMM a group at a time instead, so that the GEMMs stay large. Either
+     * way the expanded and filtered activations, the block's largest, stay in cache instead of
+     * making a round trip to memory for the whole batch.
+     */
+    static final class InvertedResidual {
+        private InvertedResidual() {}
+
+        /** Pixels per expand or project GEMM: enough for OpenBLAS to run at speed, few enough to stay in L2. */
+        private static final int BAND_PIXELS = 1024;
+        /** Work items a batch is split into at least, when its images are grouped. */
+        private static final int MIN_ITEMS = 16;
+
+        private record Block(int n, int ci, int h, int wd, int mid, int co, int oh, int ow, int k, int stride, int pad, int cp, int wp, int hp,
+                             float[] wt, int[] taps, Depthwise.Affine before, Depthwise.Affine after, float[] scaleTile, float[] shiftTile,
+                             boolean residual, long xa, long ya, long ea, long pa, ByteBuffer in, ByteBuffer out) {}
+
+        static void run(Tensor x, Tensor expand, Depthwise.Affine before, Tensor depthwise, ConvSpec s, Depthwise.Affine after,
+                        Tensor project, float[] scale3, float[] shift3, boolean residual, Tensor y) {
+            int mid = expand.dim(0), cp = roundUp(mid), pad = s.padding(), k = s.kernel();
+            int wp = x.dim(3) + 2 * pad;
+            Block b = new Block(x.dim(0), x.dim(1), x.dim(2), x.dim(3), mid, y.dim(1), y.dim(2), y.dim(3), k, s.stride(), pad, cp, wp,
+                    x.dim(2) + 2 * pad, Depthwise.transposeWeight(depthwise, cp, false), Depthwise.tapOffsets(k, wp, cp), before, after,
+                    Vec.tile(scale3, y.dim(1)), Vec.tile(shift3, y.dim(1)), residual, x.address(), y.address(), expand.address(),
+                    project.address(), x.buffer(), y.buffer());
+            int pixels = b.h * b.wd;
+            int group = Math.max(1, Math.min(BAND_PIXELS / pixels, b.n / MIN_ITEMS));
+            if (group > 1) {
+                Parallel.forEach((b.n + group - 1) / group, it -> imageGroup(b, it * group, Math.min(b.n, (it + 1) * group)));
+            } else {
+                Parallel.forEach(b.n, img -> bandsOfRows(b, img));
+            }
+        }
+
+        /** Images [from, to), each GEMM over all of them. */
+        private static void imageGroup(Block b, int from, int to) {
+            int count = to - from, in = b.h * b.wd, outPixels = b.oh * b.ow;
+            float[] xp = scratch(0, b.hp * b.wp * b.cp), row = scratch(1, b.ow * b.cp);
+            OffHeap expanded = OffHeap.get(0, count * in * b.cp), filtered = OffHeap.get(1, count * outPixels * b.cp);
+            zeroBorder(xp, b.h, b.wd, b.pad, b.cp);
+            Blas.sgemm(false, true, count * in, b.mid, b.ci, 1f, b.xa + 4L * from * in * b.ci, b.ci, b.ea, b.ci, 0f, expanded.address, b.cp);
+            for (int i = 0; i < count; i++) {
+                for (int r = 0; r < b.h; r++) {
+                    int at = ((r + b.pad) * b.wp + b.pad) * b.cp;
+                    expanded.floats.get((i * in + r * b.wd) * b.cp, xp, at, b.wd * b.cp);
+                    b.before.apply(xp, at, b.wd, b.cp);
+                }
+                for (int r = 0; r < b.oh; r++) {
+                    filterRow(b, xp, row, r);
+                    filtered.floats.put((i * outPixels + r * b.ow) * b.cp, row, 0, b.ow * b.cp);
+                }
+            }
+            project(b, filtered, from * outPixels, count * outPixels);
+        }
+
+        /** One image, a band of rows at a time. */
+        private static void bandsOfRows(Block b, int img) {
+            int inRows = Math.min(b.h, Math.max(1, BAND_PIXELS / b.wd)), outRows = Math.min(b.oh, Math.max(1, BAND_PIXELS / b.ow));
+            float[] xp = scratch(0, b.hp * b.wp * b.cp), row = scratch(1, b.ow * b.cp);
+            OffHeap expanded = OffHeap.get(0, inRows * b.wd * b.cp), filtered = OffHeap.get(1, outRows * b.ow * b.cp);
+            zeroBorder(xp, b.h, b.wd, b.pad, b.cp);
+            int next = 0, pending = 0; // the next output row to compute; rows computed but not yet projected
+            for (int r0 = 0; r0 < b.h; r0 += inRows) {
+                int r1 = Math.min(b.h, r0 + inRows);
+                // expanded pixels land cp floats apart, as the depthwise kernel reads them
+                Blas.sgemm(false, true, (r1 - r0) * b.wd, b.mid, b.ci, 1f, b.xa + 4L * (img * b.h + r0) * b.wd * b.ci, b.ci, b.ea, b.ci, 0f,
+                        expanded.address, b.cp);
+                for (int r = r0; r < r1; r++) {
+                    int at = ((r + b.pad) * b.wp + b.pad) * b.cp;
+                    expanded.floats.get((r - r0) * b.wd * b.cp, xp, at, b.wd * b.cp);
+                    b.before.apply(xp, at, b.wd, b.cp);
+                }
+                // every output row whose window now lies on computed rows or the bottom padding
+                while (next < b.oh && (r1 == b.h || next * b.stride - b.pad + b.k - 1 < r1)) {
+                    filterRow(b, xp, row, next);
+                    filtered.floats.put(pending * b.ow * b.cp, row, 0, b.ow * b.cp);
+                    pending++;
+                    next++;
+                    if (pending == outRows || next == b.oh) {
+                        project(b, filtered, (img * b.oh + next - pending) * b.ow, pending * b.ow);
+                        pending = 0;
+                    }
+                }
+            }
+        }
+
+        /** Output row r of the depthwise convolution of the padded image xp, its affine map and clamp applied, into row. */
+        private static void filterRow(Block b, float[] xp, float[] row, int r) {
+            for (int c0 = 0; c0 < b.cp; c0 += L) Depthwise.outputRow(xp, b.wt, b.taps, row, r * b.stride * b.wp * b.cp + c0, c0, b.stride * b.cp, b.cp, b.ow);
+            b.after.apply(row, 0, b.ow, b.cp);
+        }
+
+        /** y's pixels [first, first + count) = the projection of the filtered pixels, the last BN and the residual applied. */
+        private static void project(Block b, OffHeap filtered, int first, int count) {
+            Blas.sgemm(false, true, count, b.co, b.mid, 1f, filtered.address, b.cp, b.pa, b.mid, 0f, b.ya + 4L * first * b.co, b.co);
+            finish(b.out, b.in, b.residual, first * b.co, count * b.co, b.scaleTile, b.shiftTile);
+        }
+
+        /** Zeroes the padding of a (h + 2p) x (w + 2p) x cp image: the top and bottom rows and each row's ends. */
+        private static void zeroBorder(float[] xp, int h, int w, int pad, int cp) {
+            int wp = w + 2 * pad, hp = h + 2 * pad;
+            java.util.Arrays.fill(xp, 0, pad * wp * cp, 0f);
+            java.util.Arrays.fill(xp, (hp - pad) * wp * cp, hp * wp * cp, 0f);
+            for (int r = pad; r < hp - pad; r++) {
+                java.util.Arrays.fill(xp, r * wp * cp, (r * wp + pad) * cp, 0f);
+                java.util.Arrays.fill(xp, ((r + 1) * wp - pad) * cp, (r + 1) * wp * cp, 0f);
+            }
+        }
+
+        /**
+         * y = y * scale + shift (the last BN, a fused multiply-add as channelAffine's), then + x
+         * (as add's) when residual, over {@code count} floats from {@code from}, a pixel boundary.
+         */
+        private static void finish(ByteBuffer y, ByteBuffer x, boolean residual, int from, int count, float[] scale, float[] shift) {
+            int p = scale.length, to = from + count, full = from + count / p * p;
+            for (int j = 0; j < p; j += L) {
+                FloatVector a = FloatVector.fromArray(F, scale, j), b = FloatVector.fromArray(F, shift, j);
+                for (int i = from + j; i < full; i += p) {
+                    FloatVector v = Vec.load(y, i).fma(a, b);
+                    Vec.store(residual ? Vec.load(x, i).add(v) : v, y, i);
+                }
+            }
+            for (int i = full; i < to; i++) {
+                float v = Math.fma(y.getFloat(4 * i), scale[i - full], shift[i - full]);
+                y.putFloat(4 * i, residual ? x.getFloat(4 * i) + v : v);
+            }
+        }
+    }
+
+    /** Zero-initialised off-heap scratch per thread, for GEMM operands that never leave the thread. */
+    static final class OffHeap {
+        private static final ThreadLocal<OffHeap[]> SLOTS = ThreadLocal.withInitial(() -> new OffHeap[2]);
+
+        final ByteBuffer bytes;
+        final FloatBuffer floats;
+        final long address;
+
+        private OffHeap(int size) {
+            bytes = ByteBuffer.allocateDirect(4 * size).order(Vec.NATIVE);
+            floats = bytes.asFloatBuffer();
+            address = new org.bytedeco.javacpp.Pointer(bytes).address();
+        }
+
+        /** This thread's slot, at least {@code size} floats; a new one starts as zeros. */
+        static OffHeap get(int slot, int size) {
+            OffHeap[] s = SLOTS.get();
+            if (s[slot] == null || s[slot].floats.capacity() < size) s[slot] = new OffHeap(size);
+            return s[slot];
         }
     }
 
