@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs our JMH supernet-step benchmark and our PyTorch peer (benchmarks/pytorch_peer.py: the same
-# supernet, paths, batch, threads and timing rules) on this machine, each at its best, and prints
-# every run, a table of full step, BN-only step and eval forward, ours against PyTorch's, and one
-# JSON line of the three ratios (ours / PyTorch; below 1 means we are faster).
+# Runs our JMH benchmarks and our PyTorch peer (benchmarks/pytorch_peer.py: the same networks,
+# paths, batch, threads and timing rules) on this machine, each at its best, and prints every run,
+# a table of the supernet's full step, BN-only step and eval forward, the standalone network's
+# training step and (bnnas-small) the SPOS evaluation of one subnet, ours against PyTorch's; then
+# the memory of a BN-only step, a full step and an evaluation (bnnas-imagenet at batch 64,
+# bnnas-small at 128), ours and PyTorch's, each in a fresh process; and one JSON line of the ratios
+# (ours / PyTorch; below 1 means we are faster or smaller).
 #
 # Usage: benchmarks/compare-pytorch.sh [bnnas-small|bnnas-imagenet]      (default bnnas-small)
-# Env:   JMH_ARGS  extra JMH options (e.g. "-wi 1 -i 1 -w 1 -r 1" to check that it runs: with one
-#                  second of warm-up the JIT has not finished and our figures mean nothing)
+# Env:   JMH_ARGS    extra JMH options (e.g. "-wi 1 -i 1 -w 1 -r 1" to check that it runs: with one
+#                    second of warm-up the JIT has not finished and our figures mean nothing)
+#        PEER_STEPS  timed steps per figure of the peer (default 20 on bnnas-small, 10 on bnnas-imagenet)
 #
 # "At its best": each side runs with the machine's OpenBLAS variables (OPENBLAS_CORETYPE,
 # OPENBLAS_L2_SIZE, as this shell has them) and with them unset, since Debian's PyTorch is fastest
@@ -16,8 +20,8 @@
 set -euo pipefail
 space=${1:-bnnas-small}
 case "$space" in
-  bnnas-small) batch=128 ;;
-  bnnas-imagenet) batch=16 ;;
+  bnnas-small) batch=128; memory_batch=128; peer_steps=${PEER_STEPS:-20}; spos=1 ;;
+  bnnas-imagenet) batch=16; memory_batch=64; peer_steps=${PEER_STEPS:-10}; spos=0 ;;
   *) echo "compare-pytorch.sh: unknown space '$space' (bnnas-small or bnnas-imagenet)" >&2; exit 2 ;;
 esac
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,47 +43,64 @@ threads=$(nproc)
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 machine_env="OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-}"
+java=(java --add-modules jdk.incubator.vector -XX:+UseParallelGC)  # as bin/bnnas runs
+peer=(/usr/bin/python3 "$root/benchmarks/pytorch_peer.py" --space "$spaces/$space.json" --archs "$spaces/bench-archs.json" --threads "$threads")
 
+with_setting() { # $1: machine|unset, then the command
+  local setting=$1; shift
+  if [ "$setting" = unset ]; then env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$@"; else "$@"; fi
+}
 run_peer() { # $1: output file, $2: machine|unset
-  if [ "$2" = unset ]; then
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE /usr/bin/python3 "$root/benchmarks/pytorch_peer.py" --space "$spaces/$space.json" \
-      --archs "$spaces/bench-archs.json" --batch "$batch" --threads "$threads" | tail -1 > "$1"
-  else
-    /usr/bin/python3 "$root/benchmarks/pytorch_peer.py" --space "$spaces/$space.json" --archs "$spaces/bench-archs.json" \
-      --batch "$batch" --threads "$threads" | tail -1 > "$1"
-  fi
+  local extra=()
+  [ "$spos" = 1 ] && extra=(--spos)
+  with_setting "$2" "${peer[@]}" --batch "$batch" --steps "$peer_steps" "${extra[@]}" | tail -1 > "$1"
 }
 run_ours() { # $1: output file, $2: machine|unset
-  local cmd=(java --add-modules jdk.incubator.vector -jar "$jar" SupernetStepBenchmark -p space="$space" -rf json -rff "$1" ${JMH_ARGS:-})
-  if [ "$2" = unset ]; then env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${cmd[@]}" >&2; else "${cmd[@]}" >&2; fi
+  with_setting "$2" "${java[@]}" -jar "$jar" SupernetStepBenchmark -p space="$space" -rf json -rff "$1" ${JMH_ARGS:-} >&2
+  if [ "$spos" = 1 ]; then
+    with_setting "$2" "${java[@]}" -jar "$jar" 'SubnetEvaluationBenchmark.sposAccuracy' -rf json -rff "${1%.json}-spos.json" ${JMH_ARGS:-} >&2
+  fi
 }
 for setting in machine unset; do
   echo "== PyTorch peer (before ours), OpenBLAS variables: $setting ($machine_env)" >&2
   run_peer "$out/peer-before-$setting.json" $setting
 done
 for setting in machine unset; do
-  echo "== ours: JMH SupernetStepBenchmark, $space, batch $batch, $threads threads, OpenBLAS variables: $setting" >&2
+  echo "== ours: JMH SupernetStepBenchmark$([ "$spos" = 1 ] && echo ' and SubnetEvaluationBenchmark.sposAccuracy'), $space, batch $batch, $threads threads, OpenBLAS variables: $setting" >&2
   run_ours "$out/ours-$setting.json" $setting
 done
 echo "== ours: JMH PointwiseGemmBenchmark (1x1 conv N 64, 96 -> 576, 14x14 against OpenBLAS sgemm)" >&2
-env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE java --add-modules jdk.incubator.vector -jar "$jar" PointwiseGemmBenchmark -rf json -rff "$out/gemm.json" \
-  ${JMH_ARGS:-} >&2
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "${java[@]}" -jar "$jar" PointwiseGemmBenchmark -rf json -rff "$out/gemm.json" ${JMH_ARGS:-} >&2
 for setting in machine unset; do
   echo "== PyTorch peer (after ours), OpenBLAS variables: $setting" >&2
   run_peer "$out/peer-after-$setting.json" $setting
 done
+# Memory does not depend on the OpenBLAS variables: one fresh process per side and step, two steps
+# each (the first allocates what a steady loop keeps; the second shows it is kept, not grown).
+for mode in bnonly full eval; do
+  echo "== memory of a $mode step, $space, batch $memory_batch: ours, then PyTorch" >&2
+  "${java[@]}" -cp "$jar" org.bnnas.bench.MemoryProbe "$space" "$memory_batch" "$mode" 2 | tail -1 > "$out/memory-ours-$mode.json"
+  "${peer[@]}" --batch "$memory_batch" --warmup 1 --steps 1 --memory "$mode" | tail -1 > "$out/memory-peer-$mode.json"
+done
 
-python3 - "$out" "$space" "$batch" "$threads" "$machine_env" <<'PY'
+python3 - "$out" "$space" "$batch" "$threads" "$machine_env" "$memory_batch" <<'PY'
 import json, os, sys
-out, space, batch, threads, machine_env = sys.argv[1:]
-steps = [("full step (SPOS)", "full", "full_step_ms"), ("BN-only step (BN-NAS)", "bnonly", "bnonly_step_ms"), ("eval forward", "eval", "eval_fwd_ms")]
-ours = {s: {r["params"]["mode"]: r["primaryMetric"] for r in json.load(open(f"{out}/ours-{s}.json"))} for s in ("machine", "unset")}
+out, space, batch, threads, machine_env, memory_batch = sys.argv[1:]
+steps = [("full step (SPOS)", "full", "full_step_ms"), ("BN-only step (BN-NAS)", "bnonly", "bnonly_step_ms"), ("eval forward", "eval", "eval_fwd_ms"),
+         ("standalone step", "standalone", "standalone_step_ms")]
+ours = {}
+for s in ("machine", "unset"):
+    ours[s] = {r["params"]["mode"]: r["primaryMetric"] for r in json.load(open(f"{out}/ours-{s}.json"))}
+    if os.path.exists(f"{out}/ours-{s}-spos.json"):
+        ours[s]["spos"] = json.load(open(f"{out}/ours-{s}-spos.json"))[0]["primaryMetric"]
 peers = {f"{when} {s}": json.load(open(f"{out}/peer-{when}-{s}.json")) for when in ("before", "after") for s in ("machine", "unset")}
+if "spos" in ours["machine"]:
+    steps.append(("SPOS eval of a subnet", "spos", "spos_eval_ms"))
 print(f"{space}, batch {batch}, {threads} threads; the machine's OpenBLAS variables: {machine_env}")
-print(f"ours: JMH mean +- 99.9% CI, with the variables and without; PyTorch {next(iter(peers.values()))['peer']}: median of 20 steps, "
+print(f"ours: JMH mean +- 99.9% CI, with the variables and without; PyTorch {next(iter(peers.values()))['peer']}: median of its steps, "
       "with and without, before ours and after. The fastest of each side counts.")
-print(f"| {'step':<22} | {'ours: machine':>16} | {'ours: unset':>16} | {'PyTorch: before machine / unset, after machine / unset':>56} | {'ours / PyTorch':>14} |")
-print(f"|{'-'*24}|{'-'*18}|{'-'*18}|{'-'*58}|{'-'*16}|")
+print(f"| {'step (ms)':<22} | {'ours: machine':>17} | {'ours: unset':>17} | {'PyTorch: before machine / unset, after machine / unset':>56} | {'ours / PyTorch':>14} |")
+print(f"|{'-'*24}|{'-'*19}|{'-'*19}|{'-'*58}|{'-'*16}|")
 ratios = {}
 for label, mode, key in steps:
     cells = []
@@ -91,11 +112,23 @@ for label, mode, key in steps:
     best_peer = min(p[key] for p in peers.values())
     runs = " / ".join(f"{peers[k][key]:.1f}" for k in ("before machine", "before unset", "after machine", "after unset"))
     ratios[mode] = round(best_ours / best_peer, 3)
-    print(f"| {label:<22} | {cells[0]:>16} | {cells[1]:>16} | {runs:>56} | {best_ours / best_peer:>14.2f} |")
+    print(f"| {label:<22} | {cells[0]:>17} | {cells[1]:>17} | {runs:>56} | {best_ours / best_peer:>14.2f} |")
 gemm = {r["benchmark"].rsplit(".", 1)[1]: r["primaryMetric"]["score"] for r in json.load(open(f"{out}/gemm.json"))}
 gflop = 2 * 64 * 14 * 14 * 576 * 96 / 1e9
 conv_gf, blas_gf = gflop / (gemm["conv1x1"] / 1e3), gflop / (gemm["sgemm"] / 1e3)
 print(f"1x1 conv N 64, 96 -> 576, 14x14: ours {conv_gf:.0f} GFLOP/s, OpenBLAS sgemm {blas_gf:.0f} GFLOP/s: {100 * conv_gf / blas_gf:.0f}%")
-print(json.dumps({"space": space, "batch": int(batch), "threads": int(threads), "gemm_efficiency": round(conv_gf / blas_gf, 3),
-                  "full_ratio": ratios["full"], "bnonly_ratio": ratios["bnonly"], "eval_ratio": ratios["eval"]}))
+print()
+print(f"memory, {space} at batch {memory_batch}, two steps in a fresh process per side and step; MiB; resident before: the network built, no step run")
+print(f"| {'step':<7} | {'ours: resident before':>21} | {'ours: peak resident':>19} | {'ours: tensors at once':>21} | {'ours: JVM heap':>14} | {'PyTorch: resident before':>24} | {'PyTorch: peak resident':>22} | {'peak, ours / PyTorch':>20} |")
+print(f"|{'-'*9}|{'-'*23}|{'-'*21}|{'-'*23}|{'-'*16}|{'-'*26}|{'-'*24}|{'-'*22}|")
+memory = {}
+for mode in ("bnonly", "full", "eval"):
+    o = json.load(open(f"{out}/memory-ours-{mode}.json"))
+    p = json.load(open(f"{out}/memory-peer-{mode}.json"))
+    memory[mode] = round(o["peak_rss_mb"] / p["peak_rss_mb"], 3)
+    print(f"| {mode:<7} | {o['rss_before_mb']:>21.0f} | {o['peak_rss_mb']:>19.0f} | {o['peak_tensor_mb']:>21.0f} | {o['heap_committed_mb']:>14.0f} | {p['rss_before_mb']:>24.0f} | {p['peak_rss_mb']:>22.0f} | {memory[mode]:>20.2f} |")
+line = {"space": space, "batch": int(batch), "threads": int(threads), "gemm_efficiency": round(conv_gf / blas_gf, 3)}
+line.update({f"{m}_ratio": r for m, r in ratios.items()})
+line.update({f"{m}_peak_memory_ratio": r for m, r in memory.items()})
+print(json.dumps(line))
 PY

@@ -1,14 +1,26 @@
 #!/usr/bin/env python3
-"""The PyTorch side of benchmarks/compare-pytorch.sh: the same supernet, paths, batch and threads as
-our SupernetStepBenchmark, timed the same way.
+"""The PyTorch side of benchmarks/compare-pytorch.sh and benchmarks/scaling.sh: the same networks,
+paths, batch and threads as our SupernetStepBenchmark, SubnetEvaluationBenchmark and MemoryProbe,
+timed and measured the same way.
 
 The network is the official one as bnnas/src/test/python/official_net.py builds it (the module the
 parity test checks ours against), in train mode for the training steps and eval mode with no
 gradient for the forward. Random inputs and labels from a fixed seed; SGD with momentum 0.9 at lr
 0.1 and label-smoothed (0.1) cross-entropy; a full step trains every parameter, a BN-only step
 gamma and beta of each op's last BN (every op's, the fixed identity layers' included, as ours);
-each step takes the next path of the bench list. Each figure is the median of --steps steps after
-three unmeasured ones (on a GPU each step ends with a synchronisation, so its time is the GPU's).
+each step takes the next path of the bench list. A standalone step trains the standalone network
+of the first bench path as our retraining does (weight decay 4e-5 on weights of rank above 1,
+dropout before the classifier). Each figure is the median of --steps steps after --warmup (3)
+unmeasured ones (on a GPU each step ends with a synchronisation, so its time is the GPU's).
+
+--spos adds the SPOS evaluation of one subnet with our CLI's defaults: every BN reset and
+recalibrated as a cumulative average over 20 training batches of 256 (train mode, no gradient),
+then top-1 over 10,000 validation images in batches of 256, from uint8 images normalised per
+batch; the median over --spos-subnets paths after one unmeasured.
+
+--memory MODE runs only MODE's step, --steps times, and reports the process's resident memory
+before the first step and its peak (ru_maxrss).
+
 Prints one JSON line.
 
   pytorch_peer.py --space bnnas/src/main/resources/spaces/bnnas-small.json
@@ -17,6 +29,7 @@ Prints one JSON line.
 import argparse
 import json
 import os
+import resource
 import sys
 import time
 
@@ -27,6 +40,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import official_net  # noqa: E402
 
 
+def rss_mb():
+    with open('/proc/self/status') as f:
+        for line in f:
+            if line.startswith('VmRSS:'):
+                return int(line.split()[1]) / 1024
+    return float('nan')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--space', required=True)
@@ -35,6 +56,11 @@ def main():
     ap.add_argument('--threads', type=int, default=os.cpu_count())
     ap.add_argument('--device', default='cpu', help='cpu or cuda')
     ap.add_argument('--steps', type=int, default=20)
+    ap.add_argument('--warmup', type=int, default=3, help='unmeasured steps before the timed ones')
+    ap.add_argument('--modes', default='full,bnonly,eval,standalone', help='the steps to time, of full, bnonly, eval, standalone')
+    ap.add_argument('--spos', action='store_true', help='also time the SPOS evaluation of a subnet')
+    ap.add_argument('--spos-subnets', type=int, default=3)
+    ap.add_argument('--memory', choices=['full', 'bnonly', 'eval', 'standalone'], help='measure the memory of this step only')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     space = json.load(open(a.space))
@@ -46,15 +72,17 @@ def main():
         torch.backends.cudnn.allow_tf32 = False
     torch.manual_seed(0)
     channels, size = space['input']['channels'], space['input']['size']
-    net = official_net.Network(space, 'supernet', None, channels).to(device)
+    modes = [a.memory] if a.memory else a.modes.split(',')
+    net = official_net.Network(space, 'supernet', None, channels).to(device) if set(modes) - {'standalone'} or a.spos else None
+    standalone = official_net.Network(space, 'standalone', archs[0], channels).to(device) if 'standalone' in modes else None
     x = torch.randn(a.batch, channels, size, size, device=device)
     y = torch.randint(0, space['classes'], (a.batch,), device=device)
+    rss_before = rss_mb()
 
     def sync():
         if device.type == 'cuda':
             torch.cuda.synchronize()
     loss_fn = nn.CrossEntropyLoss(label_smoothing=0.1)
-    last_bn = {id(p) for layer in net.features for op in layer._ops for p in (op.conv[-1].weight, op.conv[-1].bias)}
     turn = [0]
 
     def next_arch():
@@ -62,19 +90,20 @@ def main():
         turn[0] += 1
         return arch
 
-    def median_ms(step):
+    def median_ms(step, steps=a.steps, warm=a.warmup):
         times = []
-        for i in range(a.steps + 3):
+        for i in range(steps + warm):
             sync()
             start = time.perf_counter()
             step()
             sync()
-            if i >= 3:
+            if i >= warm:
                 times.append(time.perf_counter() - start)
         times.sort()
         return round(times[len(times) // 2] * 1e3, 2)
 
     def training(only_last_bn):
+        last_bn = {id(p) for layer in net.features for op in layer._ops for p in (op.conv[-1].weight, op.conv[-1].bias)}
         for p in net.parameters():
             p.requires_grad_(not only_last_bn or id(p) in last_bn)
         opt = torch.optim.SGD([p for p in net.parameters() if p.requires_grad], lr=0.1, momentum=0.9)
@@ -87,19 +116,72 @@ def main():
             opt.step()
         return median_ms(step)
 
-    full = training(False)
-    bn_only = training(True)
-    net.eval()
-    turn[0] = 0
+    def evaluation():
+        net.eval()
+        turn[0] = 0
 
-    def forward():
+        def forward():
+            with torch.no_grad():
+                net(x, next_arch())
+        return median_ms(forward)
+
+    def standalone_training():
+        params = list(standalone.parameters())
+        opt = torch.optim.SGD([{'params': [p for p in params if p.dim() > 1], 'weight_decay': 4e-5},
+                               {'params': [p for p in params if p.dim() <= 1]}], lr=0.1, momentum=0.9)
+        standalone.train()
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss_fn(standalone(x), y).backward()
+            opt.step()
+        return median_ms(step)
+
+    steps = {'full': lambda: training(False), 'bnonly': lambda: training(True), 'eval': evaluation, 'standalone': standalone_training}
+    keys = {'full': 'full_step_ms', 'bnonly': 'bnonly_step_ms', 'eval': 'eval_fwd_ms', 'standalone': 'standalone_step_ms'}
+    result = {'peer': 'pytorch-' + torch.__version__, 'device': str(device), 'space': space['name'], 'batch': a.batch,
+              'threads': torch.get_num_threads(), 'openblas_coretype': os.environ.get('OPENBLAS_CORETYPE', '')}
+    for mode in modes:
+        result[keys[mode]] = steps[mode]()
+    if a.memory:
+        result['mode'] = a.memory
+        result['rss_before_mb'] = round(rss_before, 1)
+        result['peak_rss_mb'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if a.spos:
+        result['spos_eval_ms'] = spos_evaluation(net, space, archs, a.spos_subnets, device, median_ms)
+    print(json.dumps(result))
+
+
+def spos_evaluation(net, space, archs, subnets, device, median_ms, calibration_batches=20, batch=256, validation=10000):
+    """Median time of one subnet's SPOS evaluation: recalibrate every BN, then top-1 on the validation images."""
+    g = torch.Generator().manual_seed(1)
+    channels, size = space['input']['channels'], space['input']['size']
+    train_images = torch.randint(0, 256, (calibration_batches * batch, channels, size, size), dtype=torch.uint8, generator=g)
+    val_images = torch.randint(0, 256, (validation, channels, size, size), dtype=torch.uint8, generator=g)
+    val_labels = torch.randint(0, space['classes'], (validation,), generator=g)
+    mean, std = 0.2860, 0.3530  # Fashion-MNIST's, as our data set normalises
+    bns = [m for m in net.modules() if isinstance(m, nn.BatchNorm2d)]
+    turn = [0]
+
+    def evaluate():
+        arch = archs[turn[0] % len(archs)]
+        turn[0] += 1
         with torch.no_grad():
-            net(x, next_arch())
-    evaluation = median_ms(forward)
-    print(json.dumps({'peer': 'pytorch-' + torch.__version__, 'device': str(device), 'space': space['name'], 'batch': a.batch,
-                      'threads': torch.get_num_threads(),
-                      'openblas_coretype': os.environ.get('OPENBLAS_CORETYPE', ''), 'full_step_ms': full, 'bnonly_step_ms': bn_only,
-                      'eval_fwd_ms': evaluation}))
+            for bn in bns:
+                bn.reset_running_stats()
+                bn.momentum = None
+            net.train()
+            for i in range(calibration_batches):
+                net(((train_images[i * batch:(i + 1) * batch].to(device).float() / 255) - mean) / std, arch)
+            for bn in bns:
+                bn.momentum = 0.1
+            net.eval()
+            correct = 0
+            for i in range(0, validation, batch):
+                logits = net(((val_images[i:i + batch].to(device).float() / 255) - mean) / std, arch)
+                correct += int((logits.argmax(1) == val_labels[i:i + batch].to(device)).sum())
+        return correct / validation
+    return median_ms(evaluate, steps=subnets, warm=1)
 
 
 if __name__ == '__main__':

@@ -61,7 +61,7 @@ if [[ -f $peer ]] && python3 -c 'import torch, sys; sys.exit(0 if torch.cuda.is_
     for config in "bnnas-imagenet 64" "bnnas-small 512"; do
         set -- $config
         PYTHONUNBUFFERED=1 timeout -k 5 $peer_limit python3 "$peer" --space "$spaces/$1.json" --device cuda --batch "$2" --steps 20 \
-            --archs "$spaces/bench-archs.json" | tee -a "$peerjson" || status=1
+            --archs "$spaces/bench-archs.json" --modes full,bnonly,eval | tee -a "$peerjson" || status=1
     done
 else
     echo "== PyTorch peer: skipped (no peer in the bundle, or no PyTorch with CUDA here)"

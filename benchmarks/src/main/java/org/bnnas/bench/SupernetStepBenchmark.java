@@ -1,5 +1,6 @@
 // SupernetStepBenchmark: one supernet training step (full: SPOS; BN-only: BN-NAS) and one eval
-// forward, cycling the eight fixed paths of spaces/bench-archs.json, as the PyTorch peer does.
+// forward, cycling the eight fixed paths of spaces/bench-archs.json, and the training step of the
+// first path's standalone network (retraining), as the PyTorch peer does.
 //
 // Run: benchmarks/compare-pytorch.sh bnnas-small   (ours and PyTorch's, side by side)
 //  or: java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar SupernetStepBenchmark -p space=bnnas-small
@@ -35,8 +36,11 @@ public class SupernetStepBenchmark {
     @Param({"bnnas-small", "bnnas-imagenet"})
     public String space;
 
-    /** full (every parameter trained), bnonly (each op's last BN gamma and beta), eval (no-grad forward). */
-    @Param({"full", "bnonly", "eval"})
+    /**
+     * full (every parameter trained), bnonly (each op's last BN gamma and beta), eval (no-grad
+     * forward), standalone (the training step of the first path's standalone network, as retraining).
+     */
+    @Param({"full", "bnonly", "eval", "standalone"})
     public String mode;
 
     private SupernetWorkload work;
@@ -49,7 +53,8 @@ public class SupernetStepBenchmark {
             case "full" -> SupernetWorkload.Mode.FULL;
             case "bnonly" -> SupernetWorkload.Mode.BN_ONLY;
             case "eval" -> SupernetWorkload.Mode.EVAL;
-            default -> throw new IllegalArgumentException("mode: full, bnonly or eval, got " + mode);
+            case "standalone" -> SupernetWorkload.Mode.STANDALONE;
+            default -> throw new IllegalArgumentException("mode: full, bnonly, eval or standalone, got " + mode);
         });
     }
 

@@ -1,5 +1,6 @@
-// SupernetWorkload: the training-step workload every step benchmark shares: a supernet of a space,
-// random data, and the fixed single paths of spaces/bench-archs.json taken in order.
+// SupernetWorkload: the step workload every step benchmark shares: a supernet of a space, random
+// data, and the fixed single paths of spaces/bench-archs.json taken in order; or the standalone
+// network of the first of those paths, as retraining trains it.
 package org.bnnas.bench;
 
 import com.google.gson.JsonElement;
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.bnnas.engine.autograd.Autograd;
 import org.bnnas.engine.autograd.GradMode;
+import org.bnnas.engine.nn.Module;
 import org.bnnas.engine.nn.Parameter;
 import org.bnnas.engine.ops.Ops;
 import org.bnnas.engine.optim.ParamGroup;
@@ -21,17 +23,22 @@ import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.supernet.MBConv;
+import org.bnnas.supernet.StandaloneNet;
 import org.bnnas.supernet.Supernet;
+import org.bnnas.train.ParamGroups;
+import org.bnnas.train.Retrainer;
 
 /**
  * The same work as the PyTorch peer that compare-pytorch.sh runs: SGD with momentum 0.9 at
  * lr 0.1, label smoothing 0.1, a full step trains every parameter, a BN-only step only gamma and
- * beta of each op's last BN, an eval step is a no-grad forward in eval mode.
+ * beta of each op's last BN, an eval step is a no-grad forward in eval mode. A standalone step
+ * trains the standalone network of the first bench path as Retrainer does: every parameter,
+ * weight decay 4e-5 on the weights of rank above 1, dropout before the classifier.
  */
 public final class SupernetWorkload implements AutoCloseable {
-    public enum Mode { FULL, BN_ONLY, EVAL }
+    public enum Mode { FULL, BN_ONLY, EVAL, STANDALONE }
 
-    public final Supernet net;
+    private final Module net;
     private final List<int[]> archs;
     private final Tensor input;
     private final int[] labels;
@@ -43,22 +50,26 @@ public final class SupernetWorkload implements AutoCloseable {
         SearchSpace space = SearchSpace.load(spaceName);
         this.mode = mode;
         Rng rng = new Rng(0);
-        net = new Supernet(space, space.inputChannels, rng);
         archs = benchArchs();
+        net = mode == Mode.STANDALONE ? new StandaloneNet(space, archs.get(0), space.inputChannels, rng) : new Supernet(space, space.inputChannels, rng);
         int size = space.inputSize;
         float[] x = new float[batch * space.inputChannels * size * size];
         for (int i = 0; i < x.length; i++) x[i] = (float) rng.nextGaussian();
         input = MemoryScope.detach(Tensor.fromArray(x, batch, space.inputChannels, size, size));
         labels = new int[batch];
         for (int i = 0; i < batch; i++) labels[i] = rng.nextInt(space.classes);
-        List<Parameter> trainable;
-        if (mode == Mode.BN_ONLY) {
-            trainable = MBConv.trainOnlyLastBns(net);
+        if (mode == Mode.STANDALONE) {
+            sgd = new SGD(ParamGroups.allWithWeightDecay(net, 0.1, 0.9, Retrainer.Config.defaults(1, batch, 0).weightDecay()));
         } else {
-            net.requiresGrad(true);
-            trainable = net.parameters();
+            List<Parameter> trainable;
+            if (mode == Mode.BN_ONLY) {
+                trainable = MBConv.trainOnlyLastBns(net);
+            } else {
+                net.requiresGrad(true);
+                trainable = net.parameters();
+            }
+            sgd = new SGD(ParamGroup.of(trainable, 0.1).momentum(0.9));
         }
-        sgd = new SGD(ParamGroup.of(trainable, 0.1).momentum(0.9));
         if (mode == Mode.EVAL) net.eval(); else net.train();
     }
 
@@ -88,8 +99,7 @@ public final class SupernetWorkload implements AutoCloseable {
     }
 
     private float run(boolean read) {
-        int[] arch = archs.get(next++ % archs.size());
-        net.select(arch);
+        if (net instanceof Supernet supernet) supernet.select(archs.get(next++ % archs.size()));
         try (MemoryScope scope = MemoryScope.open()) {
             if (mode == Mode.EVAL) {
                 try (GradMode.Guard g = GradMode.noGrad()) {

@@ -8,6 +8,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bnnas.data.Datasets;
+import org.bnnas.engine.tensor.NativeMemory;
+import org.bnnas.engine.tensor.ProcessMemory;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.experiment.GroundTruth;
 import org.bnnas.experiment.RunDir;
@@ -114,10 +116,14 @@ final class RunCommand implements Callable<Integer> {
         head.putAll(results);
         head.put("standalone_checkpoint", run.file(Stages.STANDALONE_FILE).toString());
         head.put("total_seconds", (System.nanoTime() - start) / 1e9);
+        head.put("peak_resident_mib", ProcessMemory.peakResidentBytes() / 1048576.0);
+        head.put("peak_tensor_mib", NativeMemory.peakInUseBytes() / 1048576.0);
         run.writeJson("results.json", head);
         Architecture.write(run.file("arch.json"), space, best, data.train().channels(), data.train().size());
-        out.printf("%nchosen architecture: %s%n%.3fM FLOPs, %d parameters%ntest top-1: %.4f (validation %.4f)%nrun directory: %s%n",
-                Architecture.format(best), (double) head.get("flops") / 1e6, (long) head.get("params"), r.testTop1(), r.valTop1(), run.dir);
+        out.printf("%nchosen architecture: %s%n%.3fM FLOPs, %d parameters%ntest top-1: %.4f (validation %.4f)%n"
+                        + "memory: peak resident %.0f MiB, tensors at most %.0f MiB at once%nrun directory: %s%n",
+                Architecture.format(best), (double) head.get("flops") / 1e6, (long) head.get("params"), r.testTop1(), r.valTop1(),
+                (double) head.get("peak_resident_mib"), (double) head.get("peak_tensor_mib"), run.dir);
         List<GroundTruth.Row> table = common.installedData() ? GroundTruth.shipped(space, common.data) : List.of();
         if (!table.isEmpty()) {
             for (String line : GroundTruth.placement(table, "docs/" + GroundTruth.shippedName(space, common.data), best, (double) head.get("flops"),

@@ -93,6 +93,7 @@ class CliTest {
         assertTrue(pipeline.out().contains("chosen architecture: "), pipeline.out());
         assertTrue(pipeline.out().contains("M FLOPs"), pipeline.out());
         assertTrue(pipeline.out().contains("test top-1: "), pipeline.out());
+        assertTrue(pipeline.out().contains("memory: peak resident "), pipeline.out());
     }
 
     @Test
@@ -105,6 +106,9 @@ class CliTest {
             double v = results.get(key).getAsDouble();
             assertTrue(v >= 0 && v <= 1, key + " is a fraction: " + v);
         }
+        // the tensors of a training step are part of what the process holds at its peak
+        double tensors = results.get("peak_tensor_mib").getAsDouble(), resident = results.get("peak_resident_mib").getAsDouble();
+        assertTrue(tensors > 0 && resident > tensors, "peak tensors " + tensors + " MiB, peak resident " + resident + " MiB");
         JsonObject config = json(run.resolve("config.json"));
         assertEquals(0, config.get("seed").getAsLong());
         assertTrue(config.has("bnnas_version") && config.has("java_version") && config.getAsJsonObject("retrain").has("lr"));

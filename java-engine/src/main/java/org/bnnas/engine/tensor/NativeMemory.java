@@ -119,6 +119,7 @@ public final class NativeMemory {
     private static Source source = HOST;
     private static long reservedBytes;
     private static long inUseBytes;
+    private static long peakInUseBytes;
     private static long mallocCalls;
 
     private NativeMemory() {}
@@ -146,6 +147,7 @@ public final class NativeMemory {
             mallocCalls++;
         }
         inUseBytes += b.capacityBytes;
+        peakInUseBytes = Math.max(peakInUseBytes, inUseBytes);
         return b;
     }
 
@@ -192,6 +194,12 @@ public final class NativeMemory {
 
     /** Bytes held by live tensors. */
     public static synchronized long inUseBytes() { return inUseBytes; }
+
+    /** The most bytes live tensors held at once since start-up or the last {@link #resetPeak}. */
+    public static synchronized long peakInUseBytes() { return peakInUseBytes; }
+
+    /** Starts a new peak from the bytes in use now. */
+    public static synchronized void resetPeak() { peakInUseBytes = inUseBytes; }
 
     /** How many times the pool had to ask its source for memory since start-up. */
     public static synchronized long mallocCalls() { return mallocCalls; }

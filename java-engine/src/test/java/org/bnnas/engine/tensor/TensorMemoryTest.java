@@ -10,6 +10,26 @@ import org.junit.jupiter.api.Test;
 
 class TensorMemoryTest {
     @Test
+    void thePeakCountsTheMostBytesHeldAtOnceAndRestartsFromWhatIsHeld() {
+        try (Tensor held = Tensor.empty(1000)) {
+            NativeMemory.resetPeak();
+            long base = NativeMemory.inUseBytes();
+            assertEquals(base, NativeMemory.peakInUseBytes());
+            try (Tensor a = Tensor.empty(4000)) {
+                try (Tensor b = Tensor.empty(2000)) {
+                    assertEquals(base + NativeMemory.sizeClass(16000) + NativeMemory.sizeClass(8000), NativeMemory.peakInUseBytes());
+                }
+            }
+            assertEquals(base, NativeMemory.inUseBytes());
+            assertEquals(base + NativeMemory.sizeClass(16000) + NativeMemory.sizeClass(8000), NativeMemory.peakInUseBytes(), "the peak stays");
+            NativeMemory.resetPeak();
+            assertEquals(base, NativeMemory.peakInUseBytes());
+            long resident = ProcessMemory.residentBytes();
+            assertTrue(resident > 0 && ProcessMemory.peakResidentBytes() >= resident, resident + " resident, peak " + ProcessMemory.peakResidentBytes());
+        }
+    }
+
+    @Test
     void fillSetsEveryElementAndBumpsTheVersion() {
         try (Tensor t = Tensor.empty(3, 5)) {
             long before = t.version();
