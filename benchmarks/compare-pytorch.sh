@@ -10,7 +10,7 @@
 # Usage: benchmarks/compare-pytorch.sh [bnnas-small|bnnas-imagenet]      (default bnnas-small)
 # Env:   JMH_ARGS    extra JMH options (e.g. "-wi 1 -i 1 -w 1 -r 1" to check that it runs: with one
 #                    second of warm-up the JIT has not finished and our figures mean nothing)
-#        PEER_STEPS  timed steps per figure of the peer (default 20 on bnnas-small, 10 on bnnas-imagenet)
+#        PEER_STEPS  timed steps per figure of the peer, rounded up to whole cycles of the 8 paths (default 24)
 #
 # "At its best": each side runs with the machine's OpenBLAS variables (OPENBLAS_CORETYPE,
 # OPENBLAS_L2_SIZE, as this shell has them) and with them unset, since Debian's PyTorch is fastest
@@ -20,10 +20,11 @@
 set -euo pipefail
 space=${1:-bnnas-small}
 case "$space" in
-  bnnas-small) batch=128; memory_batch=128; peer_steps=${PEER_STEPS:-20}; spos=1 ;;
-  bnnas-imagenet) batch=16; memory_batch=64; peer_steps=${PEER_STEPS:-10}; spos=0 ;;
+  bnnas-small) batch=128; memory_batch=128; spos=1 ;;
+  bnnas-imagenet) batch=16; memory_batch=64; spos=0 ;;
   *) echo "compare-pytorch.sh: unknown space '$space' (bnnas-small or bnnas-imagenet)" >&2; exit 2 ;;
 esac
+peer_steps=${PEER_STEPS:-24}
 root=$(cd "$(dirname "$0")/.." && pwd)
 spaces="$root/bnnas/src/main/resources/spaces"
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
@@ -97,8 +98,9 @@ peers = {f"{when} {s}": json.load(open(f"{out}/peer-{when}-{s}.json")) for when 
 if "spos" in ours["machine"]:
     steps.append(("SPOS eval of a subnet", "spos", "spos_eval_ms"))
 print(f"{space}, batch {batch}, {threads} threads; the machine's OpenBLAS variables: {machine_env}")
-print(f"ours: JMH mean +- 99.9% CI, with the variables and without; PyTorch {next(iter(peers.values()))['peer']}: median of its steps, "
-      "with and without, before ours and after. The fastest of each side counts.")
+print(f"ours: JMH mean +- 99.9% CI of iterations of whole cycles through the 8 paths, with the variables and without; "
+      f"PyTorch {next(iter(peers.values()))['peer']}: median of the mean step of its cycles through them, with and without, before ours and after; "
+      "SPOS eval: the mean over the same five paths, both sides. The fastest of each side counts.")
 print(f"| {'step (ms)':<22} | {'ours: machine':>17} | {'ours: unset':>17} | {'PyTorch: before machine / unset, after machine / unset':>56} | {'ours / PyTorch':>14} |")
 print(f"|{'-'*24}|{'-'*19}|{'-'*19}|{'-'*58}|{'-'*16}|")
 ratios = {}

@@ -10,13 +10,16 @@ gradient for the forward. Random inputs and labels from a fixed seed; SGD with m
 gamma and beta of each op's last BN (every op's, the fixed identity layers' included, as ours);
 each step takes the next path of the bench list. A standalone step trains the standalone network
 of the first bench path as our retraining does (weight decay 4e-5 on weights of rank above 1,
-dropout before the classifier). Each figure is the median of --steps steps after --warmup (3)
-unmeasured ones (on a GPU each step ends with a synchronisation, so its time is the GPU's).
+dropout before the classifier). Each figure is the median, over the cycles through the eight
+paths that --steps (24, rounded up to whole cycles) makes, of the mean step time of a cycle, after
+--warmup (3) unmeasured steps; as our JMH benchmark, whose invocations are whole cycles. On a GPU
+each step ends with a synchronisation, so its time is the GPU's.
 
 --spos adds the SPOS evaluation of one subnet with our CLI's defaults: every BN reset and
 recalibrated as a cumulative average over 20 training batches of 256 (train mode, no gradient),
 then top-1 over 10,000 validation images in batches of 256, from uint8 images normalised per
-batch; the median over --spos-subnets paths after one unmeasured.
+batch; the mean over --spos-subnets (5) paths after two unmeasured, the paths our
+SubnetEvaluationBenchmark.sposAccuracy measures (the bench paths, from the third).
 
 --memory MODE runs only MODE's step, --steps times, and reports the process's resident memory
 before the first step and its peak (ru_maxrss).
@@ -55,11 +58,11 @@ def main():
     ap.add_argument('--batch', type=int, required=True)
     ap.add_argument('--threads', type=int, default=os.cpu_count())
     ap.add_argument('--device', default='cpu', help='cpu or cuda')
-    ap.add_argument('--steps', type=int, default=20)
+    ap.add_argument('--steps', type=int, default=24, help='timed steps, rounded up to whole cycles of the paths')
     ap.add_argument('--warmup', type=int, default=3, help='unmeasured steps before the timed ones')
     ap.add_argument('--modes', default='full,bnonly,eval,standalone', help='the steps to time, of full, bnonly, eval, standalone')
     ap.add_argument('--spos', action='store_true', help='also time the SPOS evaluation of a subnet')
-    ap.add_argument('--spos-subnets', type=int, default=3)
+    ap.add_argument('--spos-subnets', type=int, default=5)
     ap.add_argument('--memory', choices=['full', 'bnonly', 'eval', 'standalone'], help='measure the memory of this step only')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -91,6 +94,9 @@ def main():
         return arch
 
     def median_ms(step, steps=a.steps, warm=a.warmup):
+        """The median over whole cycles of the bench paths (or single steps, when fewer) of the mean step time."""
+        cycle = len(archs) if steps >= len(archs) else 1
+        steps = (steps + cycle - 1) // cycle * cycle
         times = []
         for i in range(steps + warm):
             sync()
@@ -99,8 +105,8 @@ def main():
             sync()
             if i >= warm:
                 times.append(time.perf_counter() - start)
-        times.sort()
-        return round(times[len(times) // 2] * 1e3, 2)
+        means = sorted(sum(times[j:j + cycle]) / cycle for j in range(0, steps, cycle))
+        return round(means[len(means) // 2] * 1e3, 2)
 
     def training(only_last_bn):
         last_bn = {id(p) for layer in net.features for op in layer._ops for p in (op.conv[-1].weight, op.conv[-1].bias)}
@@ -148,12 +154,12 @@ def main():
         result['rss_before_mb'] = round(rss_before, 1)
         result['peak_rss_mb'] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if a.spos:
-        result['spos_eval_ms'] = spos_evaluation(net, space, archs, a.spos_subnets, device, median_ms)
+        result['spos_eval_ms'] = spos_evaluation(net, space, archs, a.spos_subnets, device)
     print(json.dumps(result))
 
 
-def spos_evaluation(net, space, archs, subnets, device, median_ms, calibration_batches=20, batch=256, validation=10000):
-    """Median time of one subnet's SPOS evaluation: recalibrate every BN, then top-1 on the validation images."""
+def spos_evaluation(net, space, archs, subnets, device, calibration_batches=20, batch=256, validation=10000):
+    """Mean time of one subnet's SPOS evaluation: recalibrate every BN, then top-1 on the validation images."""
     g = torch.Generator().manual_seed(1)
     channels, size = space['input']['channels'], space['input']['size']
     train_images = torch.randint(0, 256, (calibration_batches * batch, channels, size, size), dtype=torch.uint8, generator=g)
@@ -181,7 +187,12 @@ def spos_evaluation(net, space, archs, subnets, device, median_ms, calibration_b
                 logits = net(((val_images[i:i + batch].to(device).float() / 255) - mean) / std, arch)
                 correct += int((logits.argmax(1) == val_labels[i:i + batch].to(device)).sum())
         return correct / validation
-    return median_ms(evaluate, steps=subnets, warm=1)
+    for _ in range(2):
+        evaluate()
+    start = time.perf_counter()
+    for _ in range(subnets):
+        evaluate()
+    return round((time.perf_counter() - start) / subnets * 1e3, 2)
 
 
 if __name__ == '__main__':

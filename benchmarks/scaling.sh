@@ -4,11 +4,13 @@
 # each with its best OpenBLAS setting on this machine kind (ours: the variables unset; PyTorch: the
 # machine's, OPENBLAS_CORETYPE=Haswell here; compare-pytorch.sh measures both ways). Writes the
 # charts benchmarks/scaling-SPACE-MODE.png and prints their tables; the raw figures go to
-# benchmarks/target/scaling.jsonl.
+# benchmarks/target/scaling.jsonl. Each point: one unmeasured cycle through the eight bench paths
+# (the JIT, our memory pool and PyTorch's oneDNN primitives for each new shape settle), then the
+# median over CYCLES cycles of the mean step time.
 #
-# Usage: benchmarks/scaling.sh [STEPS]     (timed steps per point, default 5, after two unmeasured)
+# Usage: benchmarks/scaling.sh [CYCLES]     (default 1)
 set -euo pipefail
-steps=${1:-5}
+cycles=${1:-1}
 root=$(cd "$(dirname "$0")/.." && pwd)
 spaces="$root/bnnas/src/main/resources/spaces"
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
@@ -27,12 +29,12 @@ for config in "bnnas-small 16,32,64,128,256" "bnnas-imagenet 8,16,32,64"; do
   for mode in bnonly eval; do
     echo "== $1 $mode, batches $2: ours" >&2
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE java --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp "$jar" org.bnnas.bench.Scaling \
-      measure "$1" "$mode" "$2" 1,2 "$steps" 2>/dev/null | grep '^{' >> "$tmp"
+      measure "$1" "$mode" "$2" 1,2 "$cycles" 2>/dev/null | grep '^{' >> "$tmp"
     echo "== $1 $mode, batches $2: PyTorch" >&2
     for threads in 1 2; do
       for batch in ${2//,/ }; do
         /usr/bin/python3 "$root/benchmarks/pytorch_peer.py" --space "$spaces/$1.json" --archs "$spaces/bench-archs.json" --modes "$mode" \
-          --batch "$batch" --threads "$threads" --steps "$steps" --warmup 2 | tail -1 \
+          --batch "$batch" --threads "$threads" --steps $((8 * cycles)) --warmup 8 | tail -1 \
           | python3 -c 'import json, sys; r = json.load(sys.stdin); m = sys.argv[1]; key = {"bnonly": "bnonly_step_ms", "eval": "eval_fwd_ms"}[m]
 print(json.dumps({"side": "PyTorch", "space": r["space"], "mode": m, "batch": r["batch"], "threads": r["threads"], "ms": r[key]}))' "$mode" >> "$tmp"
       done

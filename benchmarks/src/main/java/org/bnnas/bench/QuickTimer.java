@@ -40,7 +40,7 @@ public final class QuickTimer {
         String space = args.length > 0 ? args[0] : "bnnas-small";
         int batch = args.length > 1 ? Integer.parseInt(args[1]) : 128;
         int steps = args.length > 2 ? Integer.parseInt(args[2]) : 16;
-        String only = System.getProperty("modes", "FULL,BN_ONLY,EVAL");
+        String only = System.getProperty("modes", "FULL,BN_ONLY,EVAL,STANDALONE");
         for (SupernetWorkload.Mode mode : SupernetWorkload.Mode.values()) {
             if (!java.util.Arrays.asList(only.split(",")).contains(mode.name())) continue;
             try (SupernetWorkload w = new SupernetWorkload(space, batch, mode)) {

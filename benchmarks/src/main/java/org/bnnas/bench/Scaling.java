@@ -20,9 +20,9 @@ import org.bnnas.engine.backend.cpu.Parallel;
 import org.bnnas.report.Plot;
 
 /**
- * {@code measure SPACE MODE BATCHES THREADS STEPS}: one JSON line per batch size and thread count,
- * the median of STEPS steps of MODE (bnonly, eval, full, standalone) after two unmeasured ones,
- * BATCHES and THREADS comma-separated. {@code plot RESULTS DIR}: for each space and mode in the
+ * {@code measure SPACE MODE BATCHES THREADS CYCLES}: one JSON line per batch size and thread count,
+ * the median over CYCLES cycles through the eight bench paths of the mean step time of MODE
+ * (bnonly, eval, full, standalone), after one unmeasured cycle; BATCHES and THREADS comma-separated. {@code plot RESULTS DIR}: for each space and mode in the
  * JSON lines of RESULTS (ours and the peer's), a chart DIR/scaling-SPACE-MODE.png of step time
  * against batch size, one line per side and thread count, and a Markdown table on stdout.
  */
@@ -30,12 +30,12 @@ public final class Scaling {
     private Scaling() {}
 
     public static void main(String[] args) throws IOException {
-        if (args.length == 6 && args[0].equals("measure")) {
+        if (args.length == 6 && args[0].equals("measure")) { // SPACE MODE BATCHES THREADS CYCLES
             measure(args[1], args[2], ints(args[3]), ints(args[4]), Integer.parseInt(args[5]));
         } else if (args.length == 3 && args[0].equals("plot")) {
             plot(Path.of(args[1]), Path.of(args[2]));
         } else {
-            System.err.println("usage: Scaling measure SPACE MODE BATCHES THREADS STEPS | Scaling plot RESULTS DIR");
+            System.err.println("usage: Scaling measure SPACE MODE BATCHES THREADS CYCLES | Scaling plot RESULTS DIR");
             System.exit(2);
         }
     }
@@ -44,24 +44,23 @@ public final class Scaling {
         return Arrays.stream(csv.split(",")).mapToInt(s -> Integer.parseInt(s.trim())).toArray();
     }
 
-    private static void measure(String space, String mode, int[] batches, int[] threads, int steps) {
+    private static void measure(String space, String mode, int[] batches, int[] threads, int cycles) {
         SupernetWorkload.Mode m = SupernetWorkload.Mode.valueOf(mode.equals("bnonly") ? "BN_ONLY" : mode.toUpperCase(Locale.ROOT));
-        try (SupernetWorkload warm = new SupernetWorkload(space, batches[0], m)) { // the JIT compiles before the first figure
-            for (int i = 0; i < 10; i++) warm.step();
-        }
+        int paths = SupernetWorkload.benchArchs().size();
         for (int t : threads) {
             Parallel.setThreads(t);
             for (int batch : batches) {
                 try (SupernetWorkload work = new SupernetWorkload(space, batch, m)) {
-                    double[] ms = new double[steps];
-                    for (int i = 0; i < steps + 2; i++) {
+                    for (int i = 0; i < paths; i++) work.step(); // a cycle unmeasured: the JIT and the memory pool settle
+                    double[] ms = new double[cycles];
+                    for (int c = 0; c < cycles; c++) {
                         long start = System.nanoTime();
-                        work.step();
-                        if (i >= 2) ms[i - 2] = (System.nanoTime() - start) / 1e6;
+                        for (int i = 0; i < paths; i++) work.step();
+                        ms[c] = (System.nanoTime() - start) / 1e6 / paths;
                     }
                     Arrays.sort(ms);
                     System.out.printf(Locale.ROOT, "{\"side\": \"ours\", \"space\": \"%s\", \"mode\": \"%s\", \"batch\": %d, \"threads\": %d, \"ms\": %.2f}%n",
-                            space, mode, batch, t, ms[steps / 2]);
+                            space, mode, batch, t, ms[cycles / 2]);
                 }
             }
         }

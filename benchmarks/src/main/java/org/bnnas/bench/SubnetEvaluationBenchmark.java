@@ -1,7 +1,7 @@
 // SubnetEvaluationBenchmark: the evaluation of one subnet by the two evaluators of the search: the
 // BN indicator (BN-NAS: a look-up in the table of mean |gamma|, cached, or rebuilt for every subnet) and
 // the SPOS accuracy evaluator (BN recalibration over 20 batches of 256, then top-1 on 10,000
-// validation images by default), on bnnas-small, cycling 16 sampled paths. The paper: over 600,000x faster.
+// validation images by default), on bnnas-small, cycling the eight paths of spaces/bench-archs.json. The paper: over 600,000x faster.
 //
 // Run: java --add-modules jdk.incubator.vector -jar benchmarks/target/benchmarks.jar SubnetEvaluationBenchmark
 //  or, for the three figures in one unit, their ratios and a whole search (50 x 20 subnets):
@@ -19,7 +19,6 @@ import org.bnnas.data.Datasets;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.score.AccuracyEvaluator;
 import org.bnnas.score.BnScore;
-import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.supernet.Supernet;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -56,7 +55,7 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 @State(Scope.Benchmark)
 public class SubnetEvaluationBenchmark {
     static final String SPACE = "bnnas-small";
-    static final int TRAIN_IMAGES = 60_000, CALIBRATION_BATCHES = 20, BATCH = 256, ARCHS = 16;
+    static final int TRAIN_IMAGES = 60_000, CALIBRATION_BATCHES = 20, BATCH = 256, ARCHS = 8;
     static final int SEARCH_POPULATION = 50, SEARCH_GENERATIONS = 20;
 
     /** Validation images of the SPOS evaluator: the CLI's 10,000, or 2,000 as bnnas reproduce scores with. */
@@ -82,9 +81,8 @@ public class SubnetEvaluationBenchmark {
         for (int i = 0; i < first.length; i++) first[i] = i;
         evaluator = new AccuracyEvaluator(net, split.train(), split.validation().subset(first), CALIBRATION_BATCHES, BATCH, 0);
         table = BnScore.of(net);
-        Rng archRng = new Rng(2);
-        archs = new int[ARCHS][];
-        for (int i = 0; i < ARCHS; i++) archs[i] = Architecture.sample(space, archRng);
+        archs = SupernetWorkload.benchArchs().toArray(new int[0][]); // the peer's --spos evaluates the same paths
+        if (archs.length != ARCHS) throw new IllegalStateException("bench-archs.json holds " + archs.length + " paths, not " + ARCHS);
     }
 
     /** 60,000 random 1x28x28 images and labels, with Fashion-MNIST's normalisation and augmentation. */

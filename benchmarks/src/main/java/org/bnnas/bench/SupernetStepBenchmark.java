@@ -13,6 +13,7 @@ import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
@@ -43,11 +44,15 @@ public class SupernetStepBenchmark {
     @Param({"full", "bnonly", "eval", "standalone"})
     public String mode;
 
+    /** The paths of spaces/bench-archs.json, one cycle per invocation. */
+    static final int PATHS = 8;
+
     private SupernetWorkload work;
     private float last;
 
     @Setup(Level.Trial)
     public void setUp() {
+        if (SupernetWorkload.benchArchs().size() != PATHS) throw new IllegalStateException("bench-archs.json holds " + SupernetWorkload.benchArchs().size() + " paths, not " + PATHS);
         int batch = space.equals("bnnas-imagenet") ? 16 : 128;
         work = new SupernetWorkload(space, batch, switch (mode) {
             case "full" -> SupernetWorkload.Mode.FULL;
@@ -58,9 +63,15 @@ public class SupernetStepBenchmark {
         });
     }
 
+    /**
+     * One cycle through the eight paths, counted as eight steps: every iteration weighs each path
+     * alike however few steps fit into it (a bnnas-imagenet full step takes about a second), as
+     * the peer's cycles do.
+     */
     @Benchmark
+    @OperationsPerInvocation(PATHS)
     public float step() {
-        last = work.step();
+        for (int i = 0; i < PATHS; i++) last = work.step();
         return last;
     }
 
