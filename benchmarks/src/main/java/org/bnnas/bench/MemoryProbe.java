@@ -23,7 +23,7 @@ public final class MemoryProbe {
         }
         String space = args[0], mode = args[2];
         int batch = Integer.parseInt(args[1]), steps = Integer.parseInt(args[3]);
-        try (SupernetWorkload work = new SupernetWorkload(space, batch, SupernetWorkload.Mode.valueOf(mode.equals("bnonly") ? "BN_ONLY" : mode.toUpperCase(Locale.ROOT)))) {
+        try (SupernetWorkload work = new SupernetWorkload(space, batch, SupernetWorkload.Mode.of(mode))) {
             long before = ProcessMemory.residentBytes();
             float last = 0f;
             for (int i = 0; i < steps; i++) last = work.step();

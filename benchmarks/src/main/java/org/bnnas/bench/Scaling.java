@@ -45,7 +45,7 @@ public final class Scaling {
     }
 
     private static void measure(String space, String mode, int[] batches, int[] threads, int cycles) {
-        SupernetWorkload.Mode m = SupernetWorkload.Mode.valueOf(mode.equals("bnonly") ? "BN_ONLY" : mode.toUpperCase(Locale.ROOT));
+        SupernetWorkload.Mode m = SupernetWorkload.Mode.of(mode);
         int paths = SupernetWorkload.benchArchs().size();
         for (int t : threads) {
             Parallel.setThreads(t);

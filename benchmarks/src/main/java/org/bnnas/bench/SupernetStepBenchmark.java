@@ -54,13 +54,7 @@ public class SupernetStepBenchmark {
     public void setUp() {
         if (SupernetWorkload.benchArchs().size() != PATHS) throw new IllegalStateException("bench-archs.json holds " + SupernetWorkload.benchArchs().size() + " paths, not " + PATHS);
         int batch = space.equals("bnnas-imagenet") ? 16 : 128;
-        work = new SupernetWorkload(space, batch, switch (mode) {
-            case "full" -> SupernetWorkload.Mode.FULL;
-            case "bnonly" -> SupernetWorkload.Mode.BN_ONLY;
-            case "eval" -> SupernetWorkload.Mode.EVAL;
-            case "standalone" -> SupernetWorkload.Mode.STANDALONE;
-            default -> throw new IllegalArgumentException("mode: full, bnonly, eval or standalone, got " + mode);
-        });
+        work = new SupernetWorkload(space, batch, SupernetWorkload.Mode.of(mode));
     }
 
     /**

@@ -36,7 +36,22 @@ import org.bnnas.train.Retrainer;
  * weight decay 4e-5 on the weights of rank above 1, dropout before the classifier.
  */
 public final class SupernetWorkload implements AutoCloseable {
-    public enum Mode { FULL, BN_ONLY, EVAL, STANDALONE }
+    /** The kinds of step, each with the name the benchmarks' parameters and the peer use. */
+    public enum Mode {
+        FULL("full"), BN_ONLY("bnonly"), EVAL("eval"), STANDALONE("standalone");
+
+        public final String key;
+
+        Mode(String key) {
+            this.key = key;
+        }
+
+        /** The mode named {@code key}. */
+        public static Mode of(String key) {
+            for (Mode m : values()) if (m.key.equals(key)) return m;
+            throw new IllegalArgumentException("mode: full, bnonly, eval or standalone, got " + key);
+        }
+    }
 
     private final Module net;
     private final List<int[]> archs;
