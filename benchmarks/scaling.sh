@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # How the cost grows: the BN-only step and the eval forward of both spaces against batch size
 # (bnnas-small 16 to 256, bnnas-imagenet 8 to 64) at 1 and 2 threads, ours and the PyTorch peer's,
-# each with its best OpenBLAS setting on this machine kind (ours: the variables unset; PyTorch: the
-# machine's, OPENBLAS_CORETYPE=Haswell here; compare-pytorch.sh measures both ways). Writes the
+# ours with the OpenBLAS variables unset and PyTorch with the machine's (OPENBLAS_CORETYPE=Haswell
+# here), each side's faster setting on most rows of compare-pytorch.sh, which measures both ways. Writes the
 # charts benchmarks/scaling-SPACE-MODE.png and prints their tables; the raw figures go to
 # benchmarks/target/scaling.jsonl. Each point: one unmeasured cycle through the eight bench paths
 # (the JIT, our memory pool and PyTorch's oneDNN primitives for each new shape settle), then the
