@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
 
 /** A picocli mixin; every command calls {@link #apply} first. */
 final class CommonOptions {
-    @Option(names = "--space", paramLabel = "NAME|FILE", description = "Search space: bnnas-small, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--space", paramLabel = "NAME|FILE", description = "Search space: bnnas-small, bnnas-28, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
     String space = "bnnas-small";
 
     @Option(names = "--data", paramLabel = "NAME", description = "Data set: fashion-mnist, mnist or cifar10 (default: ${DEFAULT-VALUE}).")

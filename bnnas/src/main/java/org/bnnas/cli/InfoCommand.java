@@ -12,6 +12,7 @@ import java.util.concurrent.Callable;
 import org.bnnas.experiment.RunDir;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.Cost;
+import org.bnnas.space.Reach;
 import org.bnnas.space.SearchSpace;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,9 +20,10 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Describe a search space (layers, ops, number of architectures, FLOPs range), or one architecture's FLOPs and parameters.")
+        description = "Describe a search space (layers, their map sizes and what each kernel size reaches, ops, number of architectures, FLOPs range), "
+                + "or one architecture's FLOPs and parameters.")
 final class InfoCommand implements Callable<Integer> {
-    @Option(names = "--space", paramLabel = "NAME|FILE", description = "bnnas-small, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--space", paramLabel = "NAME|FILE", description = "bnnas-small, bnnas-28, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
     String space = "bnnas-small";
 
     @Option(names = "--arch", paramLabel = "A", description = "An architecture: op index per layer, -1 for identity.")
@@ -87,16 +89,12 @@ final class InfoCommand implements Callable<Integer> {
 
     /** The space's description; the FLOPs range runs from the cheapest to the dearest op in every layer. */
     private static Map<String, Object> space(SearchSpace s, int inC, int size) {
-        int choiceLayers = 0;
-        int[][] byFlops = Cost.opsByFlops(s, inC, size);
-        int[] cheapest = new int[s.numLayers()], dearest = new int[s.numLayers()];
-        for (SearchSpace.Layer l : s.layers) {
-            int[] row = byFlops[l.index()];
-            cheapest[l.index()] = row == null ? -1 : row[0];
-            dearest[l.index()] = row == null ? -1 : row[row.length - 1];
-            if (row != null) choiceLayers++;
-        }
+        int choiceLayers = (int) s.layers.stream().filter(l -> !l.fixedIdentity()).count();
+        int[][] extremes = Cost.cheapestAndDearest(s, inC, size);
+        int[] cheapest = extremes[0], dearest = extremes[1];
         List<Map<String, Object>> layers = new ArrayList<>();
+        int[] maps = Reach.inputMaps(s, size);
+        int kernelMatters = 0;
         for (SearchSpace.Layer l : s.layers) {
             Map<String, Object> lm = new LinkedHashMap<>();
             lm.put("index", l.index());
@@ -104,6 +102,12 @@ final class InfoCommand implements Callable<Integer> {
             lm.put("out", l.out());
             lm.put("stride", l.stride());
             lm.put("fixed_identity", l.fixedIdentity());
+            lm.put("map", maps[l.index()]);
+            Map<String, Object> reach = new LinkedHashMap<>();
+            for (int k : Reach.kernels(s)) reach.put(String.valueOf(k), Reach.share(maps[l.index()], k, l.stride()));
+            lm.put("kernel_reach", reach);
+            lm.put("kernel_matters", Reach.kernelMatters(s, l, maps[l.index()]));
+            if (Reach.kernelMatters(s, l, maps[l.index()])) kernelMatters++;
             layers.add(lm);
         }
         List<Map<String, Object>> ops = new ArrayList<>();
@@ -128,6 +132,7 @@ final class InfoCommand implements Callable<Integer> {
         m.put("arch_min_flops", Architecture.format(cheapest));
         m.put("arch_max_flops", Architecture.format(dearest));
         m.put("flops_limit", s.flopsLimit > 0 ? s.flopsLimit : null);
+        m.put("layers_where_kernel_matters", kernelMatters);
         m.put("ops", ops);
         m.put("layers", layers);
         return m;
@@ -144,9 +149,21 @@ final class InfoCommand implements Callable<Integer> {
         out.print("ops:");
         for (int o = 0; o < s.ops.size(); o++) out.printf(" %d=%s", o, s.ops.get(o).name());
         out.println();
-        out.printf("%5s  %4s  %4s  %6s%n", "layer", "in", "out", "stride");
-        for (SearchSpace.Layer l : s.layers) {
-            out.printf("%5d  %4d  %4d  %6d%s%n", l.index(), l.in(), l.out(), l.stride(), l.fixedIdentity() ? "  fixed identity" : "");
+        List<Map<String, Object>> layers = (List<Map<String, Object>>) m.get("layers");
+        java.util.TreeSet<Integer> kernels = Reach.kernels(s);
+        out.printf("kernel size changes what a choice layer sees (even the %dx%d misses part of its input map) in %d of %d choice layers%n",
+                kernels.last(), kernels.last(), (int) m.get("layers_where_kernel_matters"), (int) m.get("choice_layers"));
+        StringBuilder reachHeader = new StringBuilder();
+        for (int k : kernels) reachHeader.append(String.format("  %5s", k + "x" + k));
+        out.printf("%5s  %4s  %4s  %6s  %5s%s   (the mean share of the map a window reaches)%n", "layer", "in", "out", "stride", "map", reachHeader);
+        for (Map<String, Object> l : layers) {
+            StringBuilder reach = new StringBuilder();
+            for (Object v : ((Map<String, Object>) l.get("kernel_reach")).values()) reach.append(String.format("  %4.0f%%", 100 * (double) v));
+            out.printf("%5d  %4d  %4d  %6d  %5s%s%s%n", (int) l.get("index"), (int) l.get("in"), (int) l.get("out"), (int) l.get("stride"),
+                    l.get("map") + "x" + l.get("map"), (boolean) l.get("fixed_identity") ? "" : reach,
+                    (boolean) l.get("fixed_identity") ? "  fixed identity" : (boolean) l.get("kernel_matters") ? ""
+                            : Reach.missesPart((int) l.get("map"), kernels.first(), (int) l.get("stride"))
+                            ? String.format("  the %dx%d sees the whole map", kernels.last(), kernels.last()) : "  every kernel sees the whole map");
         }
     }
 }

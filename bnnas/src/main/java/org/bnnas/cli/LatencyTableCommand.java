@@ -26,7 +26,7 @@ import picocli.CommandLine.Model.CommandSpec;
                 + "table for search --latency-limit; --check N and --check-arch A compare the table's sums with measured forwards of N random "
                 + "networks and of A.")
 final class LatencyTableCommand implements Callable<Integer> {
-    @Option(names = "--space", paramLabel = "NAME|FILE", description = "bnnas-small, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--space", paramLabel = "NAME|FILE", description = "bnnas-small, bnnas-28, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
     String space = "bnnas-small";
 
     @Option(names = "--input", paramLabel = "CxS", description = "Input channels and size, e.g. 3x32 (default: the space's own input).")

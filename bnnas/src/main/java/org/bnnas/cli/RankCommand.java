@@ -1,6 +1,7 @@
 // RankCommand: `bnnas rank`: how well each predictor ranks the architectures of a ground-truth
 // table, with bootstrap intervals, a permutation p-value, the difference from FLOPs, agreement at
-// equal FLOPs and given FLOPs, top-k precision, the regret of the best pick, and the noise ceiling.
+// equal FLOPs and given FLOPs, top-k precision and the regret of the best pick; first, whether the
+// truth itself carries signal: split-half tau, reliability, FLOPs' share and the noise ceiling.
 package org.bnnas.cli;
 
 import com.google.gson.JsonNull;
@@ -22,6 +23,7 @@ import java.util.concurrent.Callable;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.experiment.GroundTruth;
 import org.bnnas.report.RankStatistics;
+import org.bnnas.report.Reliability;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
 import picocli.CommandLine.Command;
@@ -94,17 +96,17 @@ final class RankCommand implements Callable<Integer> {
         if (byArch.size() < 4) throw new CliException("--ground-truth " + groundTruth + ": " + byArch.size() + " architectures at " + budget + " epochs, too few to rank");
         List<String> archs = new ArrayList<>(byArch.keySet());
         int n = archs.size();
-        double[] truth = new double[n], flops = new double[n], params = new double[n], noiseSd = new double[n];
+        double[] truth = new double[n], flops = new double[n], params = new double[n];
         double[][] perArch = new double[n][];
         for (int i = 0; i < n; i++) {
-            List<GroundTruth.Row> rs = byArch.get(archs.get(i));
+            List<GroundTruth.Row> rs = new ArrayList<>(byArch.get(archs.get(i)));
+            rs.sort(java.util.Comparator.comparingLong(GroundTruth.Row::seed)); // split-half pairs each architecture's first two seeds
             perArch[i] = rs.stream().mapToDouble(GroundTruth.Row::valTop1).toArray();
             truth[i] = java.util.Arrays.stream(perArch[i]).average().orElseThrow();
             flops[i] = rs.get(0).flops();
             params[i] = rs.get(0).params();
         }
         double seedSd = RankStatistics.seedNoise(perArch);
-        for (int i = 0; i < n; i++) noiseSd[i] = seedSd / Math.sqrt(perArch[i].length);
         double limit = flopsLimit == null ? s.flopsLimit : SearchCommand.SearchOptions.parseFlops(flopsLimit, "--flops-limit");
 
         Map<String, Map<String, Double>> predictors = new LinkedHashMap<>();
@@ -131,22 +133,14 @@ final class RankCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (!json) {
             out.printf("%d architectures at %d epochs from %s; the truth is the mean validation top-1 of each one's seeds%n", n, budget, groundTruth);
-            out.printf("seed noise: sd %.4f of one seed's validation top-1%s%n", seedSd,
-                    Double.isNaN(seedSd) ? " (no architecture has two seeds: no ceiling)" : "");
+            if (Double.isNaN(seedSd)) out.println("seed noise: unknown (no architecture has two seeds): no reliability, no noise ceiling");
+            else out.println("the truth itself, before any predictor:");
         }
         Rng rng = new Rng(seed);
         if (!Double.isNaN(seedSd)) {
-            RankStatistics.Interval ceiling = RankStatistics.noiseCeiling(truth, noiseSd, resamples, rng);
-            if (json) {
-                JsonObject o = new JsonObject();
-                o.addProperty("noise_ceiling_tau", ceiling.estimate());
-                o.addProperty("noise_ceiling_lo", ceiling.lo());
-                o.addProperty("noise_ceiling_hi", ceiling.hi());
-                o.addProperty("seed_noise_sd", seedSd);
-                out.println(o);
-            } else {
-                out.printf("noise ceiling (the expected tau of a perfect predictor against this truth): %s%n", ceiling);
-            }
+            Reliability rel = Reliability.of(perArch, flops, resamples, rng);
+            if (json) out.println(reliabilityJson(rel));
+            else rel.lines().forEach(l -> out.println("  " + l));
         }
         int nameWidth = Math.max(10, predictors.keySet().stream().mapToInt(String::length).max().orElse(0));
         String nameColumn = "%-" + nameWidth + "s";
@@ -201,6 +195,32 @@ final class RankCommand implements Callable<Integer> {
         }
         out.flush();
         return 0;
+    }
+
+    /** The reliability as one JSON object; an undefined value (NaN) is null. */
+    private static JsonObject reliabilityJson(Reliability rel) {
+        JsonObject o = new JsonObject();
+        o.addProperty("architectures", rel.architectures());
+        o.addProperty("two_seeds", rel.replicated());
+        o.addProperty("signal", rel.signal().name().toLowerCase(java.util.Locale.ROOT));
+        put(o, "seed_noise_sd", rel.seedNoise());
+        put(o, "true_sd", rel.trueSd());
+        put(o, "split_half_tau", rel.splitHalfTau());
+        put(o, "true_variance", rel.trueVariance());
+        put(o, "reliability", rel.reliability());
+        put(o, "flops_share", rel.flopsShare());
+        put(o, "noise_ceiling_tau", rel.noiseCeiling());
+        return o;
+    }
+
+    private static void put(JsonObject o, String key, RankStatistics.Interval v) {
+        put(o, key, v.estimate());
+        put(o, key.replace("_tau", "") + "_lo", v.lo());
+        put(o, key.replace("_tau", "") + "_hi", v.hi());
+    }
+
+    private static void put(JsonObject o, String key, double v) {
+        o.add(key, Double.isNaN(v) ? JsonNull.INSTANCE : new JsonPrimitive(v));
     }
 
     private static double[] pick(Map<String, Double> values, List<String> archs, List<Integer> idx) {

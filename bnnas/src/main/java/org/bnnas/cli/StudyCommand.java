@@ -38,6 +38,9 @@ final class StudyCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Where report.md and the plots go.")
     Path out;
 
+    @Option(names = "--preface", paramLabel = "FILE", description = "Markdown put before the ground truth's section (what the table is, its history).")
+    Path preface;
+
     @Spec
     CommandSpec spec;
 
@@ -61,7 +64,16 @@ final class StudyCommand implements Callable<Integer> {
         double limit = flopsLimit == null ? s.flopsLimit : SearchCommand.SearchOptions.parseFlops(flopsLimit, "--flops-limit");
         String command = "bnnas study --ground-truth " + groundTruth + (scoresDir == null ? "" : " --scores-dir " + scoresDir)
                 + (flopsLimit == null ? "" : " --flops-limit " + flopsLimit);
-        new RankingStudy(s, rows, scoresDir, limit, resamples).write(out, command);
+        String prefaceText = "";
+        if (preface != null) {
+            try {
+                prefaceText = Files.readString(preface).strip() + "\n\n";
+            } catch (java.io.IOException e) {
+                throw new CliException("--preface " + preface + ": cannot read (" + e.getMessage() + ")");
+            }
+            command += " --preface " + preface;
+        }
+        new RankingStudy(s, rows, scoresDir, limit, resamples).write(out, command, prefaceText, null, "");
         PrintWriter o = spec.commandLine().getOut();
         o.printf("report: %s%n", out.resolve("report.md"));
         return 0;

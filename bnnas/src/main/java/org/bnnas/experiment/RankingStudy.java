@@ -26,6 +26,7 @@ import org.bnnas.engine.tensor.Rng;
 import org.bnnas.report.Plot;
 import org.bnnas.report.RankCorrelation;
 import org.bnnas.report.RankStatistics;
+import org.bnnas.report.Reliability;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
 import org.bnnas.train.SupernetTrainer;
@@ -75,7 +76,8 @@ public final class RankingStudy {
     private final SearchSpace space;
     private final List<String> archs = new ArrayList<>();
     private final double[] truth, flops, params;
-    private final double seedNoise;
+    /** Each architecture's validation top-1, seed by seed in seed order, at the main budget. */
+    private final double[][] seeds;
     private final int epochs, rowCount;
     private final List<Run> runs = new ArrayList<>();
     private final Map<String, Map<String, Double>> zeroCost = new LinkedHashMap<>();
@@ -118,15 +120,15 @@ public final class RankingStudy {
         truth = new double[n];
         flops = new double[n];
         params = new double[n];
-        double[][] perArch = new double[n][];
+        seeds = new double[n][];
         for (int i = 0; i < n; i++) {
-            List<GroundTruth.Row> rs = byArch.get(archs.get(i));
-            perArch[i] = rs.stream().mapToDouble(GroundTruth.Row::valTop1).toArray();
-            truth[i] = Arrays.stream(perArch[i]).average().orElseThrow();
+            List<GroundTruth.Row> rs = new ArrayList<>(byArch.get(archs.get(i)));
+            rs.sort(Comparator.comparingLong(GroundTruth.Row::seed));
+            seeds[i] = rs.stream().mapToDouble(GroundTruth.Row::valTop1).toArray();
+            truth[i] = Arrays.stream(seeds[i]).average().orElseThrow();
             flops[i] = rs.get(0).flops();
             params[i] = rs.get(0).params();
         }
-        seedNoise = RankStatistics.seedNoise(perArch);
         if (scoresDir != null) readScores(scoresDir);
     }
 
@@ -251,18 +253,9 @@ public final class RankingStudy {
                 archs.size(), space.name, epochs, rowCount, rowCount - archs.size()));
         md.append(String.format("FLOPs from %.2fM to %.2fM. The truth of an architecture is the mean validation top-1 of its seeds. ",
                 Arrays.stream(flops).min().orElse(0) / 1e6, Arrays.stream(flops).max().orElse(0) / 1e6));
-        RankStatistics.Interval ceiling = null;
-        if (!Double.isNaN(seedNoise)) {
-            double[] sd = new double[archs.size()];
-            Arrays.fill(sd, seedNoise); // per architecture the noise of its mean: close enough with mostly one seed, and it errs high
-            ceiling = RankStatistics.noiseCeiling(truth, sd, resamples, rng);
-            md.append(String.format("One seed's validation top-1 varies with sd %.4f (pooled over the architectures with two seeds), so a perfect "
-                    + "predictor would reach Kendall tau %.3f (95%% of simulated truths between %.3f and %.3f) against this truth: the noise ceiling.%n%n",
-                    seedNoise, ceiling.estimate(), ceiling.lo(), ceiling.hi()));
-        } else {
-            md.append("No architecture has two seeds yet: the seed noise, and with it the noise ceiling, is unknown.\n\n");
-        }
-
+        md.append("\n\n");
+        Reliability reliability = reliability(md, rng);
+        RankStatistics.Interval ceiling = reliability == null ? null : reliability.noiseCeiling();
         budgetCheck(md, rng);
         md.append(afterGroundTruth);
 
@@ -297,8 +290,42 @@ public final class RankingStudy {
         nullDistribution(md, out, finalTau);
         convergence(md, out);
         searchWinners(md);
-        verdicts(md, finalTau, versusFlops);
+        verdicts(md, finalTau, versusFlops, reliability);
         out.writeText("report.md", md.toString());
+    }
+
+    /**
+     * Whether the truth carries signal, before any predictor is judged by it; null when no
+     * architecture has two seeds, which leaves the seed noise unknown.
+     */
+    private Reliability reliability(StringBuilder md, Rng rng) {
+        md.append("### Does the truth carry signal?\n\n");
+        if (Arrays.stream(seeds).noneMatch(s -> s.length >= 2) || seeds.length < 3) {
+            md.append("No architecture has two seeds yet: the seed noise, and with it the truth's reliability and the noise ceiling, is unknown.\n\n");
+            return null;
+        }
+        Reliability r = Reliability.of(seeds, flops, resamples, rng);
+        md.append("Before any predictor: ").append(r.verdict()).append(".\n\n");
+        md.append("| statistic | estimate [95% CI] | what it measures |\n| --- | --- | --- |\n");
+        md.append(String.format("| seed noise | sd %.4f | one seed's validation top-1 about its architecture's mean, pooled over the %d architectures "
+                + "with two seeds or more |%n", r.seedNoise(), r.replicated()));
+        if (r.replicated() >= 4) {
+            md.append(String.format("| split-half tau | %s | how well one seed's order of those %d architectures agrees with the other seed's |%n",
+                    r.splitHalfTau(), r.replicated()));
+        }
+        md.append(String.format("| true variance between architectures | %s (sd %.4f) | the variance of the architectures' means less what seed "
+                + "noise alone gives them |%n", Reliability.variance(r.trueVariance()), r.trueSd()));
+        md.append(String.format("| reliability of the truth | %s | the share of the variance of the architectures' means that lies between "
+                + "architectures |%n", r.reliability()));
+        md.append(String.format("| FLOPs' share of the true variance | %s | what a line in log FLOPs explains of it |%n",
+                Double.isNaN(r.flopsShare().estimate()) ? "none to explain" : r.flopsShare().toString()));
+        md.append(String.format("| noise ceiling | %s | the expected tau of a perfect predictor against this truth |%n%n", r.noiseCeiling()));
+        md.append("The model: one seed's result is the architecture's true value plus independent seed noise; the noise variance is pooled "
+                + "within the architectures with several seeds, and the true variance is estimated by the method of moments (negative when the "
+                + "means spread no wider than noise alone would make them). The noise ceiling draws true values with the estimated variance "
+                + "(a random order where it is not above 0) and adds seed noise at each architecture's number of seeds. Intervals: a bootstrap "
+                + "over architectures, each with all its seeds; the ceiling's also holds one simulated truth's luck.\n\n");
+        return r;
     }
 
     /**
@@ -491,7 +518,8 @@ public final class RankingStudy {
                 .append("![loss](bn-only-loss.png)\n\n![gammas](bn-only-gammas.png)\n\n");
     }
 
-    private void verdicts(StringBuilder md, Map<String, RankStatistics.Interval> finalTau, Map<String, RankStatistics.Interval> versusFlops) {
+    private void verdicts(StringBuilder md, Map<String, RankStatistics.Interval> finalTau, Map<String, RankStatistics.Interval> versusFlops,
+                          Reliability reliability) {
         md.append("## The paper's claims\n\n| claim | measured | verdict |\n| --- | --- | --- |\n");
         List<Run> bn = runs.stream().filter(r -> r.kind().equals("BN-NAS")).toList(), spos = runs.stream().filter(r -> r.kind().equals("SPOS")).toList();
         if (!bn.isEmpty() && !spos.isEmpty()) {
@@ -524,9 +552,11 @@ public final class RankingStudy {
                 if (d.lo() > 0) above++;
                 if (d.hi() < 0) below++;
             }
-            String verdict = above == bn.size() ? "supported" : below == bn.size() ? "not supported" : "inconclusive";
-            md.append(String.format("| early ranking from BN-only training (beyond what FLOPs tells) | %s | %s (rule: supported if every seed's "
-                    + "interval of tau minus FLOPs' tau lies above 0, not supported if every one lies below, inconclusive otherwise) |%n", measured, verdict));
+            boolean noSignal = reliability == null || reliability.signal() == Reliability.Signal.NONE;
+            String verdict = noSignal ? "not testable on this truth" : above == bn.size() ? "supported" : below == bn.size() ? "not supported" : "inconclusive";
+            md.append(String.format("| early ranking from BN-only training (beyond what FLOPs tells) | %s | %s (rule: not testable where the truth "
+                    + "carries no measurable signal; else supported if every seed's interval of tau minus FLOPs' tau lies above 0, not supported if "
+                    + "every one lies below, inconclusive otherwise) |%n", measured, verdict));
         } else {
             md.append("| BN-only training ranks architectures | no BN-NAS run yet | not measured |\n");
         }

@@ -1,8 +1,8 @@
 // RankStatistics: how well a predictor ranks architectures against a ground truth, with its
 // uncertainty: bootstrap intervals over architectures, a permutation p-value, the difference from
 // FLOPs, the rank agreement at equal FLOPs and given FLOPs, top-k precision, the regret of the
-// best pick, the noise ceiling that the ground truth's own seed noise sets, and the interval of a
-// difference of two means over a few seeds (Welch).
+// best pick, the seed noise of a table, and the interval of a difference of two means over a few
+// seeds (Welch). Whether the truth itself carries signal is Reliability's.
 package org.bnnas.report;
 
 import java.util.Arrays;
@@ -103,25 +103,6 @@ public final class RankStatistics {
     /** The truth of the best architecture minus the truth of the predictor's best pick (0: it picked the best). */
     public static double regret(double[] score, double[] truth) {
         return truth[descending(truth)[0]] - truth[descending(score)[0]];
-    }
-
-    /**
-     * The noise ceiling: the expected tau of a perfect predictor against a truth measured with seed
-     * noise, estimated by simulation: the observed truth stands for the true values, and each
-     * simulated truth adds Gaussian noise of sd {@code noiseSd[i]} (the seed noise over the square
-     * root of architecture i's number of seeds). Returns the mean and the 2.5 and 97.5 percentiles.
-     * Taking the observed values for the true ones spreads them a little wider than they are, so
-     * the ceiling is, if anything, high.
-     */
-    public static Interval noiseCeiling(double[] truth, double[] noiseSd, int simulations, Rng rng) {
-        double[] stats = new double[simulations], noisy = new double[truth.length];
-        double sum = 0;
-        for (int s = 0; s < simulations; s++) {
-            for (int i = 0; i < truth.length; i++) noisy[i] = truth[i] + noiseSd[i] * rng.nextGaussian();
-            stats[s] = RankCorrelation.kendallTau(truth, noisy);
-            sum += stats[s];
-        }
-        return new Interval(sum / simulations, percentile(stats, simulations, 0.025), percentile(stats, simulations, 0.975));
     }
 
     /**

@@ -67,6 +67,18 @@ public record Cost(double flops, long params) {
         return out;
     }
 
+    /** The cheapest architecture in FLOPs (the first op of every row of {@link #opsByFlops}) and the dearest (the last). */
+    public static int[][] cheapestAndDearest(SearchSpace space, int inChannels, int inputSize) {
+        int[][] byFlops = opsByFlops(space, inChannels, inputSize);
+        int[] cheapest = new int[space.numLayers()], dearest = new int[space.numLayers()];
+        for (SearchSpace.Layer l : space.layers) {
+            int[] row = byFlops[l.index()];
+            cheapest[l.index()] = row == null ? -1 : row[0];
+            dearest[l.index()] = row == null ? -1 : row[row.length - 1];
+        }
+        return new int[][] {cheapest, dearest};
+    }
+
     private static final class Counter {
         double flops;
         long params;

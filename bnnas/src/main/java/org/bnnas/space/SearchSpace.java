@@ -172,7 +172,7 @@ public final class SearchSpace {
         }
     }
 
-    /** A space by name (bnnas-small, bnnas-imagenet: shipped with the project) or by file path. */
+    /** A space by name (bnnas-small, bnnas-28, bnnas-imagenet: shipped with the project) or by file path. */
     public static SearchSpace load(String nameOrFile) {
         InputStream in = SearchSpace.class.getResourceAsStream("/spaces/" + nameOrFile + ".json");
         try {
@@ -183,7 +183,7 @@ public final class SearchSpace {
             }
             Path p = Path.of(nameOrFile);
             if (!Files.isRegularFile(p)) {
-                throw new IllegalArgumentException(nameOrFile + ": no such space (built in: bnnas-small, bnnas-imagenet) and no such file");
+                throw new IllegalArgumentException(nameOrFile + ": no such space (built in: bnnas-small, bnnas-28, bnnas-imagenet) and no such file");
             }
             return parse(Files.readString(p), p.toString());
         } catch (IOException e) {

@@ -363,10 +363,15 @@ class CliTest {
         Files.writeString(scores, lines);
         Result r = bnnas("rank", "--ground-truth", table, "--scores", scores, "--flops-limit", "4M", "--resamples", 200);
         assertEquals(0, r.code(), r.err());
-        for (String s : List.of("12 architectures at 4 epochs", "seed noise: sd 0.0014", "noise ceiling", "flops ", "params ", "random ", "naswot ")) {
+        for (String s : List.of("12 architectures at 4 epochs", "seed noise: sd 0.0014", "split-half: Kendall tau", "reliability of the truth",
+                "FLOPs' share of the true variance", "noise ceiling", "the truth carries measurable signal", "flops ", "params ", "random ", "naswot ")) {
             assertTrue(r.out().contains(s), s + " in\n" + r.out());
         }
         Result j = bnnas("rank", "--ground-truth", table, "--scores", scores, "--resamples", 200, "--json");
+        JsonObject truthLine = JsonParser.parseString(j.out().lines().findFirst().orElseThrow()).getAsJsonObject();
+        assertEquals("measurable", truthLine.get("signal").getAsString(), truthLine.toString());
+        assertTrue(truthLine.get("reliability").getAsDouble() > 0.85 && truthLine.get("flops_share").getAsDouble() > 0.9, "the truth is FLOPs: " + truthLine);
+        assertTrue(truthLine.get("split_half_tau").isJsonNull() || truthLine.get("split_half_tau").getAsDouble() > 0.5, truthLine.toString());
         JsonObject flopsLine = j.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject())
                 .filter(o -> o.has("predictor") && o.get("predictor").getAsString().equals("flops")).findFirst().orElseThrow();
         assertTrue(flopsLine.get("tau").getAsDouble() > 0.9 && flopsLine.get("p").getAsDouble() < 0.01, "the truth follows FLOPs here: " + flopsLine);
@@ -455,6 +460,10 @@ class CliTest {
         assertEquals(0, space.code(), space.err());
         JsonObject s = JsonParser.parseString(space.out()).getAsJsonObject();
         assertTrue(s.get("flops_min").getAsDouble() < s.get("flops_max").getAsDouble());
+        assertEquals(56, s.get("layers").getAsJsonArray().get(2).getAsJsonObject().get("map").getAsInt(), "224 after the stem's stride 2, then 112");
+        Result small = bnnas("info", "--space", "bnnas-small");
+        assertTrue(small.out().contains("in 6 of 17 choice layers"), small.out());
+        assertTrue(small.out().lines().anyMatch(l -> l.matches(" +17 +64 +64 +1 +2x2 +100% +100% +100% +every kernel sees the whole map")), small.out());
         Result arch = bnnas("info", "--space", "bnnas-small", "--arch=0,-1,0,0,0,-1,-1,0,0,-1,0,0,0,0,0,0,0,0,0,0,0");
         assertEquals(0, arch.code(), arch.err());
         assertTrue(arch.out().contains("M FLOPs"), arch.out());

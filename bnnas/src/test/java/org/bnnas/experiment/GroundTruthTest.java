@@ -115,6 +115,24 @@ class GroundTruthTest {
     }
 
     @Test
+    void theFirstStudysTableCarriesNoMeasurableSignal() {
+        // its 4-epoch truths: 15 architectures with two seeds, whose seeds agree at tau 0.086; the means spread no wider than seed noise
+        Map<String, List<Double>> byArch = new java.util.LinkedHashMap<>();
+        Map<String, Double> flops = new HashMap<>();
+        for (GroundTruth.Row r : GroundTruth.shipped(SMALL, "fashion-mnist")) {
+            if (r.epochs() != 4) continue;
+            byArch.computeIfAbsent(Architecture.format(r.arch()), k -> new java.util.ArrayList<>()).add(r.valTop1());
+            flops.put(Architecture.format(r.arch()), r.flops());
+        }
+        double[][] seeds = byArch.values().stream().map(v -> v.stream().mapToDouble(Double::doubleValue).toArray()).toArray(double[][]::new);
+        double[] f = byArch.keySet().stream().mapToDouble(flops::get).toArray();
+        org.bnnas.report.Reliability rel = org.bnnas.report.Reliability.of(seeds, f, 1000, new Rng(0));
+        assertEquals(org.bnnas.report.Reliability.Signal.NONE, rel.signal(), rel.lines().toString());
+        assertEquals(0.086, rel.splitHalfTau().estimate(), 0.0005);
+        assertTrue(Math.abs(rel.noiseCeiling().estimate()) < 0.05, "a perfect predictor would rank nothing here: " + rel.noiseCeiling());
+    }
+
+    @Test
     void aRunsArchitectureIsPlacedAmongTheTablesOfSimilarFlops() {
         int[] a = sampled(0), b = sampled(1), c = sampled(2);
         List<GroundTruth.Row> rows = List.of(row(a, 3.00e6, 0, 4, 0.88), row(a, 3.00e6, 1, 4, 0.86), row(b, 3.05e6, 0, 4, 0.90),

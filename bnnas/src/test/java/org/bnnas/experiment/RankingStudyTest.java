@@ -97,13 +97,15 @@ class RankingStudyTest {
         writeWinners(scores, archs.get(0), new double[] {0.882, 0.883, 0.884}, archs.get(1), new double[] {0.881, 0.880, 0.882});
         new RankingStudy(SMALL, rows, scores, 4e6, 300).write(dir.resolve("report"), "test");
         String md = Files.readString(dir.resolve("report/report.md"));
-        for (String part : List.of("## The ground truth", "30 architectures", "noise ceiling", "## How each predictor ranks them", "| flops |",
+        for (String part : List.of("## The ground truth", "30 architectures", "### Does the truth carry signal?",
+                "Before any predictor: the truth carries measurable signal", "| split-half tau |", "| reliability of the truth |",
+                "| FLOPs' share of the true variance |", "| noise ceiling |", "## How each predictor ranks them", "| flops |",
                 "| BN-NAS seed 0 (2 epochs) |", "| BN-NAS seed 0 (3 epochs) |", "| BN-NAS, the paper's updates per op seed 3 (6 epochs) |", "| SPOS seed 0 (4 epochs) |", "| naswot |", "## Ranking against training time",
                 "## Why 4 epochs", "6 of the architectures were also trained for 12 epochs. Their order at 4 epochs (the truth above) agrees with the order at 12 at Kendall tau",
                 "two seeds at 4 epochs agree with each other at tau", "## What chance gives at this K", "## Why BN-only training is fast", "## The paper's claims",
                 "| supernet training over 10x faster | SPOS 160 s (4 epochs) / BN-NAS 60 s (2 epochs) = 2.7x", "not supported (rule: at least 10x",
                 "| subnet evaluation over 600,000x faster | SPOS 1.50 s per subnet / BN-NAS 1.00e-07 s", "supported (rule: at least 600,000x)",
-                "seed 0 at 2 epochs: tau", "mean training loss at the last point was 2.330 (seed 0, epoch 3)",
+                "seed 0 at 2 epochs: tau", "| early ranking from BN-only training (beyond what FLOPs tells) |", "mean training loss at the last point was 2.330 (seed 0, epoch 3)",
                 "## How precisely SPOS scores a subnet", "| 2000 | 20 | 3 x 3 | 0.0010 | 0.00", "| 2000 | 100 | 3 x 3 | 0.0005 | 0.00", "## Search under the FLOPs limit (4.00M)", "| SPOS | " + GroundTruth.ops(SMALL, archs.get(1)),
                 "| no loss of accuracy | winners retrained: BN-NAS 0.8830 +- 0.0010 (3 seeds), SPOS 0.8810 +- 0.0010 (3 seeds); BN-NAS minus SPOS 0.002 [",
                 "| supported (rule: supported if the interval lies above -0.5 points")) {
@@ -113,6 +115,39 @@ class RankingStudyTest {
                 "predictor-naswot.png")) {
             assertTrue(Files.size(dir.resolve("report/" + png)) > 0, png);
         }
+    }
+
+    @Test
+    void onATruthOfSeedNoiseAloneEarlyRankingIsNotTestable() throws IOException {
+        Rng rng = new Rng(6);
+        List<GroundTruth.Row> rows = new ArrayList<>();
+        List<int[]> archs = new ArrayList<>();
+        for (int i = 0; i < 30; i++) {
+            int[] a = Architecture.sample(SMALL, rng);
+            archs.add(a);
+            for (long seed = 0; seed < (i < 15 ? 2 : 1); seed++) {
+                double v = 0.89 + 0.0055 * rng.nextGaussian();
+                rows.add(new GroundTruth.Row(a, Cost.of(SMALL, a, 1, 28).flops(), 1000, seed, 4, v, v, 100, "cpu", 2, "17", "abc", "d"));
+            }
+        }
+        Path scores = Files.createDirectories(dir.resolve("noise-scores"));
+        RunDir s = new RunDir(scores);
+        for (int[] a : archs) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("arch", Architecture.format(a));
+            m.put("evaluator", "bn");
+            m.put("score", rng.nextDouble());
+            m.put("seconds", 1e-7);
+            m.put("epoch", 2.0);
+            m.put("train_seconds", 60.0);
+            m.put("supernet_seed", 0);
+            s.appendLine("bn-seed0.jsonl", m);
+        }
+        new RankingStudy(SMALL, rows, scores, 4e6, 300).write(dir.resolve("noise-report"), "test");
+        String md = Files.readString(dir.resolve("noise-report/report.md"));
+        assertTrue(md.contains("Before any predictor: the truth carries no measurable signal beyond seed noise"), md);
+        String line = md.lines().filter(l -> l.startsWith("| early ranking from BN-only training")).findFirst().orElseThrow();
+        assertTrue(line.contains("| not testable on this truth (rule:"), line);
     }
 
     @Test

@@ -56,16 +56,6 @@ class RankStatisticsTest {
     }
 
     @Test
-    void theCeilingFallsWithTheSeedNoise() {
-        double[] none = new double[TRUTH.length], some = new double[TRUTH.length], much = new double[TRUTH.length];
-        java.util.Arrays.fill(some, 0.005);
-        java.util.Arrays.fill(much, 0.05);
-        assertEquals(1.0, RankStatistics.noiseCeiling(TRUTH, none, 200, new Rng(1)).estimate());
-        double mid = RankStatistics.noiseCeiling(TRUTH, some, 2000, new Rng(1)).estimate(), low = RankStatistics.noiseCeiling(TRUTH, much, 2000, new Rng(1)).estimate();
-        assertTrue(mid < 1 && low < mid && low > 0, mid + ", " + low);
-    }
-
-    @Test
     void seedNoiseIsThePooledStandardDeviation() {
         // deviations from the means: (+-0.01) twice and (+-0.02) once over 3 degrees of freedom: sqrt((4 * 1e-4 + 2 * 4e-4) / 3)
         double[][] results = {{0.80, 0.82}, {0.85, 0.87}, {0.90, 0.94}, {0.88}};
