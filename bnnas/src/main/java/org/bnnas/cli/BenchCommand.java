@@ -67,12 +67,16 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--max-rows", paramLabel = "N", description = "Stop after training N rows in this call (default: the whole plan).")
     Integer maxRows;
 
+    @Option(names = "--resume", description = "Continue in --out, the run directory of an earlier call (the table skips the rows it holds either way).")
+    boolean resume;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         common.apply();
+        runDir.check(resume);
         SearchSpace space = common.loadSpace();
         String[] parts = shard.split("/");
         int index, count;
@@ -124,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
         out.printf("bench: %d rows in the plan (%s), shard %d/%d holds %d, %d of them still to train, %d epochs each%n",
                 plan.size(), what, index, count, mine.size(), left, epochs);
         out.flush();
-        RunDir run = runDir.create("bench");
+        RunDir run = runDir.create("bench", resume);
         Map<String, Object> config = common.baseConfig("bench");
         config.put("table", table.toString());
         if (givenArchs != null) {
@@ -147,8 +151,9 @@ final class BenchCommand implements Callable<Integer> {
             out.printf("bench %d/%d: entry %d, %s, seed %d%n", ++trained, left, e.index(), Architecture.format(e.arch()), e.seed());
             out.flush();
             GroundTruth.Row r = GroundTruth.train(space, e.arch(), e.seed(), epochs, batchSize, data, Main.commit());
-            GroundTruth.append(table, r, space);
-            out.printf("  %.2fM FLOPs: validation top-1 %.4f, test top-1 %.4f (%.0f s)%n", r.flops() / 1e6, r.valTop1(), r.testTop1(), r.trainSeconds());
+            boolean added = GroundTruth.append(table, r, space);
+            out.printf("  %.2fM FLOPs: validation top-1 %.4f, test top-1 %.4f (%.0f s)%s%n", r.flops() / 1e6, r.valTop1(), r.testTop1(), r.trainSeconds(),
+                    added ? "" : "; another process added this row to the table meanwhile, so it is not added again");
             out.flush();
         }
         out.printf("bench: %s holds %d rows%n", table, GroundTruth.read(table, space).size());

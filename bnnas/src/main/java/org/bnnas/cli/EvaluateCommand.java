@@ -7,8 +7,8 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.bnnas.data.BatchLoader;
@@ -69,28 +69,8 @@ final class EvaluateCommand implements Callable<Integer> {
         if (recalibrate != null && recalibrate < 1) throw new CliException("--recalibrate must be at least 1, got " + recalibrate);
         if (batchSize < 1) throw new CliException("--batch-size must be at least 1, got " + batchSize);
         SearchSpace space = common.loadSpace();
-        Checkpoint.Info info;
-        try {
-            info = Checkpoint.readInfo(checkpoint, space.name);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        if (!info.space().equals(space.name)) throw new CliException("--checkpoint " + checkpoint + " belongs to space " + info.space() + ", not " + space.name);
-        int[] given = arch == null ? null : RetrainCommand.parseArch(arch, space);
-        int[] a;
-        if (info.kind() == Checkpoint.Kind.SUPERNET) {
-            if (given == null) throw new CliException("--arch is required with a supernet checkpoint");
-            a = given;
-        } else if (info.arch() == null) { // written by PyTorch: the file does not say its architecture
-            if (given == null) throw new CliException("--arch is required with " + checkpoint + ", a standalone network written without bnnas metadata");
-            a = given;
-        } else {
-            a = info.arch();
-            space.validate(a);
-            if (given != null && !Arrays.equals(given, a)) {
-                throw new CliException("--arch " + arch + " differs from the checkpoint's architecture " + Architecture.format(a));
-            }
-        }
+        Checkpoint.Info info = CheckpointOption.read(checkpoint, space);
+        int[] a = CheckpointOption.architecture(checkpoint, info, arch == null ? List.of() : List.of(RetrainCommand.parseArch(arch, space)), space);
         Datasets.Splits data = common.loadData();
         if (data.train().channels() != info.inChannels() || (info.inputSize() != 0 && data.train().size() != info.inputSize())) {
             throw new CliException("--checkpoint " + checkpoint + " expects " + info.inChannels() + "x" + info.inputSize() + "x" + info.inputSize()

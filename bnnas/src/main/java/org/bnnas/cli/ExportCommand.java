@@ -6,7 +6,7 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
-import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.Callable;
 import org.bnnas.data.BatchLoader;
 import org.bnnas.data.Datasets;
@@ -57,23 +57,8 @@ final class ExportCommand implements Callable<Integer> {
         if (!format.equals("onnx")) throw new CliException("--format: '" + format + "' is not a format bnnas exports to (onnx)");
         if (recalibrate != null && recalibrate < 1) throw new CliException("--recalibrate must be at least 1, got " + recalibrate);
         SearchSpace space = common.loadSpace();
-        Checkpoint.Info info;
-        try {
-            info = Checkpoint.readInfo(checkpoint, space.name);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        if (!info.space().equals(space.name)) throw new CliException("--checkpoint " + checkpoint + " belongs to space " + info.space() + ", not " + space.name);
-        int[] given = arch == null ? null : RetrainCommand.parseArch(arch, space);
-        int[] a;
-        if (info.kind() == Checkpoint.Kind.SUPERNET || info.arch() == null) {
-            if (given == null) throw new CliException("--arch is required with " + checkpoint + " (" + (info.kind() == Checkpoint.Kind.SUPERNET
-                    ? "a supernet: which path" : "a standalone network written without bnnas metadata") + ")");
-            a = given;
-        } else {
-            a = info.arch();
-            if (given != null && !Arrays.equals(given, a)) throw new CliException("--arch " + arch + " differs from the checkpoint's architecture " + Architecture.format(a));
-        }
+        Checkpoint.Info info = CheckpointOption.read(checkpoint, space);
+        int[] a = CheckpointOption.architecture(checkpoint, info, arch == null ? List.of() : List.of(RetrainCommand.parseArch(arch, space)), space);
         Datasets.Splits data = recalibrate != null ? common.loadData() : null;
         int size = info.inputSize() != 0 ? info.inputSize() : data != null ? data.train().size() : space.inputSize;
         try (StandaloneNet net = network(info, space, a)) {

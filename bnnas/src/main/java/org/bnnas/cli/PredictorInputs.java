@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import org.bnnas.data.Dataset;
 import org.bnnas.data.Datasets;
@@ -21,7 +22,8 @@ import org.bnnas.train.Checkpoint;
 /**
  * With {@code --checkpoint}, a supernet checkpoint gives bn and accuracy their supernet and the
  * network predictors each path's weights; a standalone checkpoint gives the network predictors
- * its own network. Without one, the network predictors take each architecture's network at
+ * its own network, whose architecture is the file's or, for a file without bnnas metadata, the
+ * one of {@code archs}. Without one, the network predictors take each architecture's network at
  * initialisation from {@code --seed}. The batch is the first {@code batchSize} images of
  * {@code split} (train, val or test) in the split's order.
  */
@@ -57,22 +59,14 @@ final class PredictorInputs implements AutoCloseable {
         return n == 0 ? validation : validation.first(n);
     }
 
-    static PredictorInputs load(CommonOptions common, SearchSpace space, Collection<Predictor> predictors, Path checkpoint, String split, int batchSize,
-                                int calibrationBatches, int validationImages) {
+    static PredictorInputs load(CommonOptions common, SearchSpace space, Collection<Predictor> predictors, Path checkpoint, List<int[]> archs,
+                                String split, int batchSize, int calibrationBatches, int validationImages) {
         if (!split.equals("train") && !split.equals("val") && !split.equals("test")) throw new CliException("--split: '" + split + "' is not train, val or test");
         if (batchSize < 2 && predictors.stream().anyMatch(Predictor::needsBatch)) {
             throw new CliException("--batch-size must be at least 2 (BN in training mode needs two images), got " + batchSize);
         }
         boolean needsData = predictors.stream().anyMatch(p -> p == Predictor.ACCURACY || p.needsBatch());
-        Checkpoint.Info info = null;
-        if (checkpoint != null) {
-            try {
-                info = Checkpoint.readInfo(checkpoint, space.name);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-            if (!info.space().equals(space.name)) throw new CliException("--checkpoint " + checkpoint + " belongs to space " + info.space() + ", not " + space.name);
-        }
+        Checkpoint.Info info = checkpoint == null ? null : CheckpointOption.read(checkpoint, space);
         for (Predictor p : predictors) {
             if (p.needsSupernet() && (info == null || info.kind() != Checkpoint.Kind.SUPERNET)) {
                 throw new CliException("--evaluator " + p + " scores paths of a trained supernet: give its checkpoint with --checkpoint");
@@ -103,7 +97,7 @@ final class PredictorInputs implements AutoCloseable {
             networks = Scorers.fromSupernet(supernet, inC);
             description.put("networks", "the supernet's paths, " + checkpoint);
         } else if (info != null) {
-            networks = Scorers.fromStandalone(checkpoint, space, info.arch(), inC);
+            networks = Scorers.fromStandalone(checkpoint, space, CheckpointOption.architecture(checkpoint, info, archs, space), inC);
             description.put("networks", "the standalone network of " + checkpoint);
         } else {
             networks = Scorers.fromSeed(space, inC, common.seed);

@@ -80,6 +80,7 @@ final class RankCommand implements Callable<Integer> {
             throw new CliException("--space " + e.getMessage());
         }
         if (resamples < 100) throw new CliException("--resamples must be at least 100, got " + resamples);
+        if (topK < 1) throw new CliException("--top-k must be at least 1, got " + topK);
         List<GroundTruth.Row> rows;
         try {
             rows = GroundTruth.read(groundTruth, s);
@@ -243,6 +244,7 @@ final class RankCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException(new IOException(file + ": cannot read (" + e.getMessage() + ")", e));
         }
+        if (lines.stream().allMatch(String::isBlank)) throw new CliException("--scores " + file + ": holds no score lines");
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) continue;
             try {

@@ -43,7 +43,7 @@ final class Replay {
             String a = saved.get(i);
             if (a.equals("--out")) {
                 i++;
-            } else if (!a.startsWith("--out=") && !a.equals("--resume")) {
+            } else if (!a.startsWith("--out=") && !a.equals("--resume") && !a.equals("--overwrite")) {
                 out.add(a);
             }
         }

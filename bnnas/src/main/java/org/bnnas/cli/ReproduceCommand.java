@@ -23,7 +23,7 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Reproduce the paper's claims on this machine against a ground truth of trained architectures (by default the table",
                 "the project ships for the space and data set): two of its rows retrained here as a check, BN-NAS and SPOS supernets",
                 "scored against it as they train, the training-free predictors, a search under the FLOPs limit by each method with the",
-                "winners retrained, and the ranking study's report with a verdict per claim. Rerun with the same --out to continue."})
+                "winners retrained, and the ranking study's report with a verdict per claim. --resume with the same --out continues it."})
 final class ReproduceCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -44,12 +44,16 @@ final class ReproduceCommand implements Callable<Integer> {
     @Option(names = "--resamples", paramLabel = "N", description = "Bootstrap resamples, permutations and simulations of the report (default: ${DEFAULT-VALUE}).")
     int resamples = 2000;
 
+    @Option(names = "--resume", description = "Continue the reproduction in --out: finished stages are kept, an interrupted one continues.")
+    boolean resume;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() {
         common.apply();
+        runDir.check(resume);
         SearchSpace space = common.loadSpace();
         if (resamples < 100) throw new CliException("--resamples must be at least 100, got " + resamples);
         if (groundTruth != null && !trainGroundTruth && !Files.isRegularFile(groundTruth)) throw new CliException("--ground-truth " + groundTruth + ": no such file");
@@ -70,7 +74,7 @@ final class ReproduceCommand implements Callable<Integer> {
         }
         if (space.flopsLimit <= 0) throw new CliException("--space " + space.name + " has no FLOPs limit, which the search of every method keeps to");
         Reproduction.Preset preset = quick ? Reproduction.Preset.QUICK : Reproduction.Preset.DEFAULT;
-        RunDir run = runDir.create("reproduce");
+        RunDir run = runDir.create("reproduce", resume);
         Path table = trainGroundTruth && groundTruth == null ? run.file("ground-truth.jsonl") : groundTruth;
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = common.baseConfig("reproduce");

@@ -41,12 +41,12 @@ final class RetrainCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.apply();
-        if (resume && !runDir.given()) throw new CliException("--resume needs --out DIR, the run to continue");
+        runDir.check(resume);
         SearchSpace space = common.loadSpace();
         int[] a = parseArch(arch, space);
         Retrainer.Config cfg = retrain.config(common.seed);
         Datasets.Splits data = common.loadData();
-        RunDir run = runDir.create("retrain");
+        RunDir run = runDir.create("retrain", resume);
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = common.baseConfig("retrain");
         config.put("arch", Architecture.format(a));

@@ -74,7 +74,7 @@ final class RunCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.apply();
-        if (resume && !runDir.given()) throw new CliException("--resume needs --out DIR, the run to continue");
+        runDir.check(resume);
         SearchSpace space = common.loadSpace();
         SupernetTrainer.Config supernetCfg = TrainSupernetCommand.SupernetOptions.build(mode, supernetEpochs, batchSize, supernetLr, common.seed, "--supernet-");
         if (!spec.commandLine().getParseResult().hasMatchedOption("--evaluator")) search.evaluator = mode.equals("full") ? "accuracy" : "bn";
@@ -85,7 +85,7 @@ final class RunCommand implements Callable<Integer> {
         }
         Retrainer.Config retrainCfg = RetrainCommand.RetrainOptions.build(retrainEpochs, retrainBatchSize, retrainLr, schedule, common.seed, "--retrain-");
         Datasets.Splits data = common.loadData();
-        RunDir run = runDir.create("run");
+        RunDir run = runDir.create("run", resume);
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = common.baseConfig("run");
         config.put("supernet", supernetCfg);

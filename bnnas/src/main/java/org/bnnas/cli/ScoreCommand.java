@@ -5,7 +5,6 @@ package org.bnnas.cli;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -25,6 +24,7 @@ import org.bnnas.score.Predictor;
 import org.bnnas.score.Scorers;
 import org.bnnas.space.Architecture;
 import org.bnnas.space.SearchSpace;
+import org.bnnas.train.Checkpoint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -91,10 +91,14 @@ final class ScoreCommand implements Callable<Integer> {
         List<int[]> toScore = new ArrayList<>();
         for (String a : archs) toScore.add(RetrainCommand.parseArch(a, space));
         if (archFile != null) toScore.addAll(readArchFile(archFile, space));
+        if (toScore.isEmpty() && checkpoint != null) { // a standalone network that says its architecture is scored as itself
+            Checkpoint.Info info = CheckpointOption.read(checkpoint, space);
+            if (info.kind() == Checkpoint.Kind.STANDALONE) toScore.add(CheckpointOption.architecture(checkpoint, info, List.of(), space));
+        }
         if (toScore.isEmpty()) throw new CliException("--arch or --arch-file: no architecture to score");
         if (calibrationBatches < 1) throw new CliException("--calibration-batches must be at least 1, got " + calibrationBatches);
         PrintWriter out = spec.commandLine().getOut();
-        try (PredictorInputs in = PredictorInputs.load(common, space, predictors, checkpoint, split, batchSize, calibrationBatches,
+        try (PredictorInputs in = PredictorInputs.load(common, space, predictors, checkpoint, toScore, split, batchSize, calibrationBatches,
                 validationImages)) {
             RunDir run = runDir.create("score");
             Map<String, Object> config = common.baseConfig("score");
@@ -167,6 +171,7 @@ final class ScoreCommand implements Callable<Integer> {
                 if (!l.isBlank()) found.add(l.strip());
             }
         }
+        if (found.isEmpty()) throw new CliException("--arch-file " + file + ": holds no architecture");
         List<int[]> out = new ArrayList<>();
         Set<String> seen = new java.util.HashSet<>();
         for (int i = 0; i < found.size(); i++) {

@@ -3,9 +3,7 @@
 // a training-free proxy, or a baseline.
 package org.bnnas.cli;
 
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -59,7 +57,7 @@ final class SearchCommand implements Callable<Integer> {
         SearchSpace space = common.loadSpace();
         if (checkpoint != null) SearchOptions.readSupernetInfo(checkpoint, space);
         SearchSettings settings = search.settings(space);
-        try (PredictorInputs in = PredictorInputs.load(common, space, List.of(settings.evaluator()), checkpoint, split, batchSize,
+        try (PredictorInputs in = PredictorInputs.load(common, space, List.of(settings.evaluator()), checkpoint, List.of(), split, batchSize,
                 settings.calibrationBatches(), search.validationImages); Scorers.Scorer scorer = in.scorer(settings.evaluator())) {
             RunDir run = runDir.create("search");
             PrintWriter out = spec.commandLine().getOut();
@@ -177,16 +175,9 @@ final class SearchCommand implements Callable<Integer> {
 
         /** The description of a supernet checkpoint, checked against the space. */
         static Checkpoint.Info readSupernetInfo(Path checkpoint, SearchSpace space) {
-            try {
-                Checkpoint.Info info = Checkpoint.readInfo(checkpoint, space.name);
-                if (info.kind() != Checkpoint.Kind.SUPERNET) throw new CliException("--checkpoint " + checkpoint + " is a standalone network, not a supernet");
-                if (!info.space().equals(space.name)) {
-                    throw new CliException("--checkpoint " + checkpoint + " belongs to space " + info.space() + ", not " + space.name);
-                }
-                return info;
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
+            Checkpoint.Info info = CheckpointOption.read(checkpoint, space);
+            if (info.kind() != Checkpoint.Kind.SUPERNET) throw new CliException("--checkpoint " + checkpoint + " is a standalone network, not a supernet");
+            return info;
         }
     }
 }

@@ -56,11 +56,11 @@ final class TrainSupernetCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         common.apply();
-        if (resume && !runDir.given()) throw new CliException("--resume needs --out DIR, the run to continue");
+        runDir.check(resume);
         SupernetTrainer.Config cfg = supernet.config(common.seed);
         SearchSpace space = common.loadSpace();
         Datasets.Splits data = common.loadData();
-        RunDir run = runDir.create("train-supernet");
+        RunDir run = runDir.create("train-supernet", resume);
         PrintWriter out = spec.commandLine().getOut();
         Map<String, Object> config = common.baseConfig("train-supernet");
         config.put("supernet", cfg);

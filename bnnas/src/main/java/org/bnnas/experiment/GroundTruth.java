@@ -8,6 +8,9 @@ import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -156,8 +159,14 @@ public final class GroundTruth {
         return System.getProperty("os.arch");
     }
 
-    /** Appends one row (creating the table and its directory when missing). */
-    public static void append(Path table, Row r, SearchSpace space) {
+    /**
+     * Appends one row, creating the table and its directory when missing, under an exclusive OS
+     * lock on the table: several processes may append to one table (bench's shards), and none
+     * interleaves with another or repeats a row the table holds for the same (arch, seed, epochs);
+     * such a row is not appended and false is returned. A last line cut off by a kill is dropped
+     * first, so that the new row starts a line of its own.
+     */
+    public static boolean append(Path table, Row r, SearchSpace space) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("arch", Architecture.format(r.arch()));
         m.put("ops", ops(space, r.arch()));
@@ -173,10 +182,25 @@ public final class GroundTruth {
         m.put("jdk", r.jdk());
         m.put("commit", r.commit());
         m.put("date", r.date());
+        byte[] line = (RunDir.LINE.toJson(m) + "\n").getBytes(StandardCharsets.UTF_8);
         try {
             Path parent = table.toAbsolutePath().getParent();
             if (parent != null) Files.createDirectories(parent);
-            Files.writeString(table, RunDir.LINE.toJson(m) + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            try (FileChannel channel = FileChannel.open(table, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+                 FileLock lock = channel.lock()) {
+                ByteBuffer held = ByteBuffer.allocate(Math.toIntExact(channel.size()));
+                while (held.hasRemaining()) {
+                    if (channel.read(held, held.position()) < 0) break;
+                }
+                byte[] bytes = held.array();
+                if (done(parse(table.toString(), new String(bytes, StandardCharsets.UTF_8), space)).contains(r.key())) return false;
+                int end = bytes.length; // after the last newline (a newline byte never occurs inside a UTF-8 character)
+                while (end > 0 && bytes[end - 1] != '\n') end--;
+                channel.truncate(end);
+                channel.write(ByteBuffer.wrap(line), end);
+                channel.force(false);
+                return true;
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(new IOException(table + ": cannot append (" + e.getMessage() + ")", e));
         }

@@ -5,8 +5,6 @@ package org.bnnas.supernet;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -19,7 +17,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.nn.BatchNorm2d;
@@ -36,7 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PytorchParityTest {
-    private static final Path SCRIPT = Path.of("src/test/python/official_net.py");
+    private static final Path SCRIPT = OfficialNet.SCRIPT;
     private static final double TOLERANCE = 1e-4;
     private static final SearchSpace SMALL = SearchSpace.load("bnnas-small"), IMAGENET = SearchSpace.load("bnnas-imagenet");
     /** A bnnas-small path with every op; its stem block has the residual (8 -> 8 channels), bnnas-imagenet's has none (40 -> 24). */
@@ -46,17 +43,9 @@ class PytorchParityTest {
     @TempDir
     Path dir;
 
-    /** A python3 that imports torch; CI installs one (Debian's python3-torch) and sets BNNAS_REQUIRE_TORCH, so there it never skips. */
     @BeforeAll
-    static void findPython() throws IOException, InterruptedException {
-        for (String candidate : List.of("/usr/bin/python3", "python3")) {
-            if (exitCode(List.of(candidate, "-c", "import torch")) == 0) {
-                python = candidate;
-                return;
-            }
-        }
-        if (System.getenv("BNNAS_REQUIRE_TORCH") != null) fail("BNNAS_REQUIRE_TORCH is set, but no python3 here imports torch");
-        assumeTrue(false, "no python3 with PyTorch here (apt-get install python3-torch)");
+    static void findPython() throws InterruptedException {
+        python = OfficialNet.python();
     }
 
     @Test
@@ -236,13 +225,8 @@ class PytorchParityTest {
         assertTrue(worst <= TOLERANCE, what + ": max |difference| " + worst + " > " + TOLERANCE + " (largest logit " + largest + ")");
     }
 
-    /** A PyTorch network with random weights, gammas and betas and BN statistics estimated over {@code paths}, saved without metadata. */
     private Path pytorchInit(String kind, SearchSpace space, List<int[]> paths, int channels, int size) throws Exception {
-        Path out = dir.resolve("pytorch-" + kind + "-" + space.name + ".safetensors");
-        run(List.of(python, SCRIPT.toString(), "init", "--space", spaceFile(space).toString(), "--kind", kind,
-                "--archs", paths.stream().map(Architecture::format).collect(Collectors.joining(";")), "--in-channels", Integer.toString(channels),
-                "--size", Integer.toString(size), "--seed", "5", "--out", out.toString()));
-        return out;
+        return OfficialNet.init(dir, kind, space, paths, channels, size);
     }
 
     /** The PyTorch network's eval-mode logits for each path, with the weights of {@code weights}. */
@@ -280,32 +264,10 @@ class PytorchParityTest {
     }
 
     private Path spaceFile(SearchSpace space) throws IOException {
-        Path f = dir.resolve(space.name + ".json");
-        if (!Files.exists(f)) {
-            try (var in = SearchSpace.class.getResourceAsStream("/spaces/" + space.name + ".json")) {
-                Files.write(f, in.readAllBytes());
-            }
-        }
-        return f;
+        return OfficialNet.spaceFile(dir, space);
     }
 
     private static void run(List<String> cmd) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            fail("timed out: " + String.join(" ", cmd));
-        }
-        if (p.exitValue() != 0) fail(String.join(" ", cmd) + " exited with " + p.exitValue() + ":\n" + output);
-    }
-
-    private static int exitCode(List<String> cmd) throws InterruptedException {
-        try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor();
-        } catch (IOException e) {
-            return -1; // no such program
-        }
+        OfficialNet.run(cmd);
     }
 }
