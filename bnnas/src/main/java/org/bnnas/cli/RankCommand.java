@@ -22,6 +22,7 @@ import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.experiment.GroundTruth;
+import org.bnnas.experiment.SupernetScoring;
 import org.bnnas.report.RankStatistics;
 import org.bnnas.report.Reliability;
 import org.bnnas.space.Architecture;
@@ -43,7 +44,8 @@ final class RankCommand implements Callable<Integer> {
     Path groundTruth;
 
     @Option(names = "--scores", split = ",", paramLabel = "FILE", description = "Score files (JSON lines with arch, evaluator, score), comma-separated; "
-            + "a supernet's (train-supernet --score-archs) are named evaluator/s<seed>@<epochs>.")
+            + "a supernet's (train-supernet --score-archs) are named evaluator/s<seed>@<epochs>, the BN indicator of a fully trained supernet "
+            + "bn(full)/s<seed>@<epochs>, of one with every BN trained bn(all-bns)/s<seed>@<epochs>.")
     List<Path> scores = new ArrayList<>();
 
     @Option(names = "--epochs", paramLabel = "N", description = "The rows to use when the table holds several epoch budgets.")
@@ -250,7 +252,10 @@ final class RankCommand implements Callable<Integer> {
             try {
                 JsonObject o = JsonParser.parseString(lines.get(i)).getAsJsonObject();
                 String arch = Architecture.format(Architecture.parse(o.get("arch").getAsString(), space));
-                String predictor = o.get("evaluator").getAsString(); // a supernet's scores carry its seed and the training done
+                String predictor = o.get("evaluator").getAsString(); // a supernet's scores carry what it trained, its seed and the training done
+                if (predictor.equals("bn") && o.has("supernet") && !o.get("supernet").getAsString().equals(SupernetScoring.LAST_BN)) {
+                    predictor += "(" + o.get("supernet").getAsString() + ")";
+                }
                 if (o.has("supernet_seed")) predictor += "/s" + o.get("supernet_seed").getAsLong();
                 if (o.has("epoch")) predictor += "@" + org.bnnas.experiment.RankingStudy.fmt(o.get("epoch").getAsDouble());
                 double score = o.get("score").getAsDouble();

@@ -76,7 +76,8 @@ final class RunCommand implements Callable<Integer> {
         common.apply();
         runDir.check(resume);
         SearchSpace space = common.loadSpace();
-        SupernetTrainer.Config supernetCfg = TrainSupernetCommand.SupernetOptions.build(mode, supernetEpochs, batchSize, supernetLr, common.seed, "--supernet-");
+        SupernetTrainer.Config supernetCfg = TrainSupernetCommand.SupernetOptions.build(mode, supernetEpochs, batchSize, supernetLr, "last", common.seed,
+                "--supernet-");
         if (!spec.commandLine().getParseResult().hasMatchedOption("--evaluator")) search.evaluator = mode.equals("full") ? "accuracy" : "bn";
         SearchSettings searchSettings = search.settings(space);
         if (!searchSettings.evaluator().needsSupernet()) {

@@ -17,7 +17,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "study", mixinStandardHelpOptions = true,
         description = {"Write the ranking study's report (report.md and plots) from a ground-truth table and a directory of score files:",
-                "bn-seed{s}.jsonl, bn-paper-seed{s}.jsonl and spos-seed{s}.jsonl (train-supernet --score-archs), bn-table-seed{s}.jsonl,",
+                "bn-seed{s}.jsonl, bn-all-seed{s}.jsonl (--train-bn all), bn-paper-seed{s}.jsonl and spos-seed{s}.jsonl (train-supernet --score-archs;",
+                "a SPOS supernet's are scored by accuracy and by the BN indicator), bn-table-seed{s}.jsonl,",
                 "zero-cost.jsonl (bnnas score), spos-rescoring-{N}.jsonl (bnnas score --seed), winners.json and retrained.jsonl (bnnas bench --arch)."})
 final class StudyCommand implements Callable<Integer> {
     @Option(names = "--space", paramLabel = "NAME|FILE", description = "The table's search space (default: ${DEFAULT-VALUE}).")

@@ -108,12 +108,16 @@ final class TrainSupernetCommand implements Callable<Integer> {
         @Option(names = "--lr", paramLabel = "LR", description = "Initial learning rate (default: depends on the mode, scaled with the batch size).")
         Double lr;
 
+        @Option(names = "--train-bn", paramLabel = "last|all", description = "With --mode bn: train each op's last BN (default, as the official "
+                + "code does) or every BN of the supernet, stem and head included (an ablation).")
+        String trainBn = "last";
+
         SupernetTrainer.Config config(long seed) {
-            return build(mode, epochs, batchSize, lr, seed, "--");
+            return build(mode, epochs, batchSize, lr, trainBn, seed, "--");
         }
 
         /** A checked configuration; {@code prefix} is how the options are spelled ("--" or "--supernet-"), for messages. */
-        static SupernetTrainer.Config build(String mode, Integer epochs, int batchSize, Double lr, long seed, String prefix) {
+        static SupernetTrainer.Config build(String mode, Integer epochs, int batchSize, Double lr, String trainBn, long seed, String prefix) {
             SupernetTrainer.Mode m = switch (mode) {
                 case "bn" -> SupernetTrainer.Mode.BN;
                 case "full" -> SupernetTrainer.Mode.FULL;
@@ -124,7 +128,15 @@ final class TrainSupernetCommand implements Callable<Integer> {
             if (lr != null && !(lr > 0)) throw new CliException(prefix + "lr must be positive, got " + lr);
             SupernetTrainer.Config d = SupernetTrainer.Config.defaults(m, epochs != null ? epochs : SupernetTrainer.Config.defaultEpochs(m),
                     batchSize, seed);
-            return lr == null ? d : d.withLr(lr);
+            SupernetTrainer.BnScope scope = switch (trainBn) {
+                case "last" -> SupernetTrainer.BnScope.LAST;
+                case "all" -> SupernetTrainer.BnScope.ALL;
+                default -> throw new CliException(prefix + "train-bn: '" + trainBn + "' is neither last nor all");
+            };
+            if (scope == SupernetTrainer.BnScope.ALL && m == SupernetTrainer.Mode.FULL) {
+                throw new CliException(prefix + "train-bn all goes with --mode bn: full training trains every parameter");
+            }
+            return (lr == null ? d : d.withLr(lr)).withBnScope(scope);
         }
     }
 }

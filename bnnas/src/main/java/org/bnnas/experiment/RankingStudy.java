@@ -33,7 +33,9 @@ import org.bnnas.train.SupernetTrainer;
 
 /**
  * Reads the table and a directory of score files named as the study writes them: bn-seed{s}.jsonl
- * and spos-seed{s}.jsonl (a supernet's scores as it trains), bn-paper-seed{s}.jsonl (a BN-NAS
+ * and spos-seed{s}.jsonl (a supernet's scores as it trains; a SPOS supernet's bn lines are the BN
+ * indicator read from a fully trained supernet, the ablation), bn-all-seed{s}.jsonl (a BN-only
+ * supernet with every BN trained), bn-paper-seed{s}.jsonl (a BN-NAS
  * supernet trained for the paper's number of updates per op), bn-table-seed{s}.jsonl (its gamma
  * table and loss), zero-cost.jsonl (bnnas score's lines), winners.json (each search method's
  * winner under the FLOPs limit: {"method": "arch"}) with retrained.jsonl (their retraining by
@@ -55,7 +57,7 @@ public final class RankingStudy {
 
         /** The point at the method's own budget: BN-NAS's default epochs (a tenth of SPOS's, as in the paper) when the run reached them, else its last. */
         Point budget() {
-            if (kind.equals("BN-NAS")) {
+            if (kind.equals("BN-NAS") || kind.equals(ALL_BNS)) {
                 for (Point p : points) if (p.epoch() == SupernetTrainer.Config.DEFAULT_BN_EPOCHS) return p;
             }
             return last();
@@ -68,6 +70,12 @@ public final class RankingStudy {
 
     /** A BN-NAS run as long as the paper's in updates of each op's BN: shown beside the others, not part of the verdicts, which take BN-NAS at its own budget. */
     static final String PAPER_STEPS = "BN-NAS, the paper's updates per op";
+    /** The ablation of BN-only training: the BN indicator read from a fully trained (SPOS) supernet, which the paper first observes it on. */
+    static final String INDICATOR_FULL = "BN indicator, fully trained supernet";
+    /** The ablation of the last-BN rule: a BN-only supernet with every BN trained. */
+    static final String ALL_BNS = "BN-NAS, every BN trained";
+    /** The margin of Kendall tau by which BN-only training may fall short of the fully trained supernet's indicator and still count as enough, chosen before any result. */
+    static final double ENOUGH_MARGIN = 0.1;
     /** spos-rescoring-{N}.jsonl, or spos-rescoring-{N}-c{B}.jsonl for B recalibration batches instead of bnnas score's default. */
     static final Pattern RESCORING = Pattern.compile("spos-rescoring-(\\d+)(?:-c(\\d+))?\\.jsonl");
     /** bnnas score's recalibration batches when a re-scoring file's name gives none. */
@@ -138,7 +146,13 @@ public final class RankingStudy {
             for (Path f : files.sorted().toList()) {
                 String name = f.getFileName().toString();
                 Matcher rescored = RESCORING.matcher(name);
-                if (name.matches("(bn|spos)-seed\\d+\\.jsonl")) runs.add(run(name.startsWith("bn") ? "BN-NAS" : "SPOS", d.metricsFile(name)));
+                if (name.matches("bn-seed\\d+\\.jsonl")) runs.add(run("BN-NAS", evaluator(d.metricsFile(name), "bn")));
+                else if (name.matches("spos-seed\\d+\\.jsonl")) {
+                    List<JsonObject> lines = d.metricsFile(name);
+                    runs.add(run("SPOS", evaluator(lines, "accuracy")));
+                    if (!evaluator(lines, "bn").isEmpty()) runs.add(run(INDICATOR_FULL, evaluator(lines, "bn")));
+                }
+                else if (name.matches("bn-all-seed\\d+\\.jsonl")) runs.add(run(ALL_BNS, evaluator(d.metricsFile(name), "bn")));
                 else if (name.matches("bn-paper-seed\\d+\\.jsonl")) runs.add(run(PAPER_STEPS, d.metricsFile(name)));
                 else if (name.matches("bn-table-seed\\d+\\.jsonl")) tables.put(Long.parseLong(name.replaceAll("\\D", "")), d.metricsFile(name));
                 else if (name.equals("winners.json")) winners.putAll(readWinners(f, space));
@@ -175,6 +189,11 @@ public final class RankingStudy {
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(f + ": not an object of method names and architectures (" + e.getMessage() + ")");
         }
+    }
+
+    /** The lines of one evaluator (a file without an evaluator field counts as all of them). */
+    private static List<JsonObject> evaluator(List<JsonObject> lines, String name) {
+        return lines.stream().filter(o -> !o.has("evaluator") || o.get("evaluator").getAsString().equals(name)).toList();
     }
 
     private static Run run(String kind, List<JsonObject> lines) {
@@ -540,27 +559,82 @@ public final class RankingStudy {
             md.append("| subnet evaluation over 600,000x faster | no BN-NAS and SPOS runs yet | not measured |\n");
         }
         noLossOfAccuracy(md);
-        if (!bn.isEmpty()) {
-            StringBuilder measured = new StringBuilder();
-            int above = 0, below = 0;
-            for (Run r : bn) {
-                String name = r.name(r.budget());
-                RankStatistics.Interval d = versusFlops.get(name);
-                if (d == null) continue;
-                if (measured.length() > 0) measured.append("; ");
-                measured.append(String.format("seed %d at %s epochs: tau %.3f, minus FLOPs' %s", r.seed(), fmt(r.budget().epoch()), finalTau.get(name).estimate(), d));
-                if (d.lo() > 0) above++;
-                if (d.hi() < 0) below++;
-            }
-            boolean noSignal = reliability == null || reliability.signal() == Reliability.Signal.NONE;
-            String verdict = noSignal ? "not testable on this truth" : above == bn.size() ? "supported" : below == bn.size() ? "not supported" : "inconclusive";
-            md.append(String.format("| early ranking from BN-only training (beyond what FLOPs tells) | %s | %s (rule: not testable where the truth "
-                    + "carries no measurable signal; else supported if every seed's interval of tau minus FLOPs' tau lies above 0, not supported if "
-                    + "every one lies below, inconclusive otherwise) |%n", measured, verdict));
-        } else {
-            md.append("| BN-only training ranks architectures | no BN-NAS run yet | not measured |\n");
-        }
+        boolean noSignal = reliability == null || reliability.signal() == Reliability.Signal.NONE;
+        beyondFlops(md, "early ranking from BN-only training (beyond what FLOPs tells)", bn, finalTau, versusFlops, noSignal);
+        List<Run> full = runs.stream().filter(r -> r.kind().equals(INDICATOR_FULL)).toList();
+        String indicator = beyondFlops(md, "of which: the BN indicator ranks, read from a fully trained (SPOS) supernet (beyond what FLOPs tells)", full,
+                finalTau, versusFlops, noSignal);
+        enough(md, bn, full, noSignal, indicator);
         md.append('\n');
+    }
+
+    /**
+     * A claim that a kind of run ranks beyond FLOPs, by the rule: not testable where the truth
+     * carries no measurable signal; else supported if every seed's interval of tau minus FLOPs'
+     * lies above 0, not supported if every one lies below, inconclusive otherwise. Returns the
+     * verdict, or null when there is no such run.
+     */
+    private static String beyondFlops(StringBuilder md, String claim, List<Run> runs, Map<String, RankStatistics.Interval> finalTau,
+                                      Map<String, RankStatistics.Interval> versusFlops, boolean noSignal) {
+        if (runs.isEmpty()) {
+            md.append("| ").append(claim).append(" | no such supernet scored | not measured |\n");
+            return null;
+        }
+        StringBuilder measured = new StringBuilder();
+        int above = 0, below = 0;
+        for (Run r : runs) {
+            String name = r.name(r.budget());
+            RankStatistics.Interval d = versusFlops.get(name);
+            if (d == null) continue;
+            if (measured.length() > 0) measured.append("; ");
+            measured.append(String.format("seed %d at %s epochs: tau %.3f, minus FLOPs' %s", r.seed(), fmt(r.budget().epoch()), finalTau.get(name).estimate(), d));
+            if (d.lo() > 0) above++;
+            if (d.hi() < 0) below++;
+        }
+        String verdict = noSignal ? "not testable on this truth" : above == runs.size() ? "supported" : below == runs.size() ? "not supported" : "inconclusive";
+        md.append(String.format("| %s | %s | %s (rule: not testable where the truth carries no measurable signal; else supported if every seed's "
+                + "interval of tau minus FLOPs' tau lies above 0, not supported if every one lies below, inconclusive otherwise) |%n", claim, measured, verdict));
+        return verdict;
+    }
+
+    /**
+     * Whether BN-only training is enough for the indicator: each BN-only seed's tau minus each
+     * fully trained supernet's indicator tau (paired over architectures), against the margin.
+     */
+    private void enough(StringBuilder md, List<Run> bnOnly, List<Run> full, boolean noSignal, String indicator) {
+        String claim = "of which: BN-only training is enough for the indicator (its tau within " + ENOUGH_MARGIN + " of a fully trained supernet's)";
+        if (bnOnly.isEmpty() || full.isEmpty()) {
+            md.append("| ").append(claim).append(" | needs BN-only and fully trained supernets scored by the indicator | not measured |\n");
+            return;
+        }
+        StringBuilder measured = new StringBuilder();
+        int above = 0, below = 0, pairs = 0;
+        Rng rng = new Rng(5);
+        for (Run b : bnOnly) {
+            for (Run f : full) {
+                Map<String, Double> bs = b.budget().scores(), fs = f.last().scores();
+                List<Integer> idx = new ArrayList<>();
+                for (int i = 0; i < archs.size(); i++) if (bs.containsKey(archs.get(i)) && fs.containsKey(archs.get(i))) idx.add(i);
+                if (idx.size() < 4) continue;
+                double[] x = new double[idx.size()], y = new double[idx.size()], t = new double[idx.size()];
+                for (int k = 0; k < x.length; k++) {
+                    x[k] = bs.get(archs.get(idx.get(k)));
+                    y[k] = fs.get(archs.get(idx.get(k)));
+                    t[k] = truth[idx.get(k)];
+                }
+                RankStatistics.Interval d = RankStatistics.tauDifference(x, y, t, resamples, rng);
+                if (measured.length() > 0) measured.append("; ");
+                measured.append(String.format("BN-only seed %d minus fully trained seed %d: %s", b.seed(), f.seed(), d));
+                pairs++;
+                if (d.lo() > -ENOUGH_MARGIN) above++;
+                if (d.hi() < -ENOUGH_MARGIN) below++;
+            }
+        }
+        String verdict = noSignal ? "not testable on this truth" : !"supported".equals(indicator) ? "not testable: the indicator is not shown to rank on a "
+                + "fully trained supernet" : above == pairs ? "supported" : below == pairs ? "not supported" : "inconclusive";
+        md.append(String.format("| %s | %s | %s (rule: testable once the indicator ranks on a fully trained supernet; then supported if every "
+                + "paired interval of BN-only's tau minus the fully trained indicator's lies above -%s, not supported if every one lies below, "
+                + "inconclusive otherwise; the margin was set before any result) |%n", claim, measured, verdict, ENOUGH_MARGIN, ENOUGH_MARGIN));
     }
 
     /** Each winner's retrained test top-1 over its seeds, at the retraining's main budget; empty for a winner not retrained. */

@@ -1,6 +1,7 @@
 // SupernetScoring: scores a list of architectures with a supernet's own predictor while it trains
-// (the BN indicator for BN-only training, SPOS's accuracy for full training), every so many
-// epochs, into the run directory's scores.jsonl, for bnnas rank.
+// (the BN indicator for BN-only training, SPOS's accuracy for full training, and there the BN
+// indicator too, the ablation that tells the indicator from BN-only training), every so many
+// epochs, into the run directory's scores.jsonl, for bnnas rank and bnnas study.
 package org.bnnas.experiment;
 
 import com.google.gson.JsonObject;
@@ -23,18 +24,22 @@ import org.bnnas.train.TrainingLoop;
  * A point is scored when training has done a multiple of {@code every} epochs (after the batch
  * that crosses it, so a quarter epoch is scored at the batch that completes it) and after the last
  * epoch. Each line: arch, evaluator (bn or accuracy), score, seconds (the time that score took),
- * epoch (the training done, in epochs), train_seconds (the training time so far, scoring left out)
- * and supernet_seed. A BN-only supernet also writes, per point, the whole table of mean |gamma|
- * ([layer][op], null for fixed identity layers) and the mean training loss of the batches since
- * the last point to bn_table.jsonl, from which the report draws the loss and the gammas'
- * trajectories. A resumed run keeps the points already in the files and continues its
- * training time.
+ * epoch (the training done, in epochs), train_seconds (the training time so far, scoring left out),
+ * supernet_seed and supernet (what was trained: {@value #LAST_BN}, {@value #ALL_BNS} or
+ * {@value #FULL}). A fully trained supernet is scored by accuracy and by the BN indicator. Every
+ * supernet also writes, per point, the whole table of mean |gamma| ([layer][op], null for fixed
+ * identity layers) and the mean training loss of the batches since the last point to
+ * bn_table.jsonl, from which the report draws the loss and the gammas' trajectories. A resumed run
+ * keeps the points already in the files and continues its training time.
  */
 public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseable {
     static final String FILE = "scores.jsonl", TABLE_FILE = "bn_table.jsonl";
+    /** What a supernet's score lines say was trained. */
+    public static final String LAST_BN = "last-bn", ALL_BNS = "all-bns", FULL = "full";
     private final RunDir run;
     private final Supernet net;
     private final boolean bn;
+    private final String trained;
     private final List<int[]> archs;
     private final double every;
     private final int epochs;
@@ -56,6 +61,7 @@ public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseab
         this.run = run;
         this.net = net;
         this.bn = cfg.mode() == SupernetTrainer.Mode.BN;
+        this.trained = !bn ? FULL : cfg.bnScope() == SupernetTrainer.BnScope.ALL ? ALL_BNS : LAST_BN;
         this.archs = archs;
         this.every = every;
         this.epochs = cfg.epochs();
@@ -103,42 +109,49 @@ public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseab
         String key = Double.toString(epoch);
         if (!recorded.add(key)) return;
         long start = System.nanoTime();
-        BnScore table = bn ? BnScore.of(net) : null;
-        if (bn) {
-            if (log != null) { // read once per point: on a GPU a read waits for the device
-                for (int b = counted; b < log.batches(); b++) {
-                    lossSum += log.loss(b);
-                    lossCount++;
-                }
-                counted = log.batches();
+        BnScore table = BnScore.of(net);
+        if (log != null) { // read once per point: on a GPU a read waits for the device
+            for (int b = counted; b < log.batches(); b++) {
+                lossSum += log.loss(b);
+                lossCount++;
             }
-            Map<String, Object> t = new LinkedHashMap<>();
-            t.put("epoch", epoch);
-            t.put("loss", lossCount == 0 ? Double.NaN : lossSum / lossCount);
-            lossSum = 0;
-            lossCount = 0;
-            t.put("train_seconds", trainSeconds);
-            t.put("supernet_seed", seed);
-            t.put("table", table.table());
-            run.appendLine(TABLE_FILE, t);
+            counted = log.batches();
         }
+        Map<String, Object> t = new LinkedHashMap<>();
+        t.put("epoch", epoch);
+        t.put("loss", lossCount == 0 ? Double.NaN : lossSum / lossCount);
+        lossSum = 0;
+        lossCount = 0;
+        t.put("train_seconds", trainSeconds);
+        t.put("supernet_seed", seed);
+        t.put("supernet", trained);
+        t.put("table", table.table());
+        run.appendLine(TABLE_FILE, t);
         for (int[] a : archs) {
+            if (!bn) {
+                long one = System.nanoTime();
+                line(a, "accuracy", accuracy.evaluate(a), (System.nanoTime() - one) / 1e9, epoch);
+            }
             long one = System.nanoTime();
-            double score = bn ? table.score(a) : accuracy.evaluate(a);
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("arch", Architecture.format(a));
-            m.put("evaluator", bn ? "bn" : "accuracy");
-            m.put("score", score);
-            m.put("seconds", (System.nanoTime() - one) / 1e9);
-            m.put("epoch", epoch);
-            m.put("train_seconds", trainSeconds);
-            m.put("supernet_seed", seed);
-            run.appendLine(FILE, m);
+            line(a, "bn", table.score(a), (System.nanoTime() - one) / 1e9, epoch);
         }
         out.printf("  scored %d architectures after %.2f epochs (%.0f s of training) in %.3g s%n", archs.size(), epoch, trainSeconds,
                 (System.nanoTime() - start) / 1e9);
         out.flush();
         mark = System.nanoTime(); // scoring time is not training time
+    }
+
+    private void line(int[] arch, String evaluator, double score, double seconds, double epoch) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("arch", Architecture.format(arch));
+        m.put("evaluator", evaluator);
+        m.put("score", score);
+        m.put("seconds", seconds);
+        m.put("epoch", epoch);
+        m.put("train_seconds", trainSeconds);
+        m.put("supernet_seed", seed);
+        m.put("supernet", trained);
+        run.appendLine(FILE, m);
     }
 
     @Override

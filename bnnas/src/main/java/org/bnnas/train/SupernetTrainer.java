@@ -17,15 +17,21 @@ import org.bnnas.supernet.Supernet;
  * the learning rate decayed linearly to 5e-4 of its start over all steps, label smoothing 0.1,
  * gradients clipped by value at 5. BN mode trains gamma and beta of each op's last BN with no
  * weight decay, everything else stays at its initialisation (BN running statistics still
- * update); full mode trains every parameter with weight decay on convolution and classifier
+ * update), or with {@link BnScope#ALL} every BN's gamma and beta; full mode trains every parameter with weight decay on convolution and classifier
  * weights only. Ops that a step did not sample get no gradient and the optimizer leaves them alone.
  */
 public final class SupernetTrainer {
     public enum Mode { BN, FULL }
 
+    /**
+     * Which BNs BN-only training trains: each op's last, as the official code does (the default),
+     * or every BN of the supernet, the stem's and the head's included (an ablation).
+     */
+    public enum BnScope { LAST, ALL }
+
     /** Training settings; {@link #defaults} gives the paper's, with the learning rate scaled to the batch. */
     public record Config(Mode mode, int epochs, int batchSize, double lr, double momentum, double weightDecay,
-                         float labelSmoothing, float clipValue, double endFactor, long seed) {
+                         float labelSmoothing, float clipValue, double endFactor, long seed, BnScope bnScope) {
         public static final int DEFAULT_BATCH = 128, DEFAULT_BN_EPOCHS = 2, DEFAULT_FULL_EPOCHS = 20;
 
         /** The paper's learning rate, 0.25 at batch 512, scaled linearly with the batch size. */
@@ -43,11 +49,16 @@ public final class SupernetTrainer {
         }
 
         public static Config defaults(Mode mode, int epochs, int batchSize, long seed) {
-            return new Config(mode, epochs, batchSize, defaultLr(mode, batchSize), 0.9, mode == Mode.FULL ? 4e-5 : 0.0, 0.1f, 5f, 5e-4, seed);
+            return new Config(mode, epochs, batchSize, defaultLr(mode, batchSize), 0.9, mode == Mode.FULL ? 4e-5 : 0.0, 0.1f, 5f, 5e-4, seed,
+                    BnScope.LAST);
         }
 
         public Config withLr(double newLr) {
-            return new Config(mode, epochs, batchSize, newLr, momentum, weightDecay, labelSmoothing, clipValue, endFactor, seed);
+            return new Config(mode, epochs, batchSize, newLr, momentum, weightDecay, labelSmoothing, clipValue, endFactor, seed, bnScope);
+        }
+
+        public Config withBnScope(BnScope scope) {
+            return new Config(mode, epochs, batchSize, lr, momentum, weightDecay, labelSmoothing, clipValue, endFactor, seed, scope);
         }
     }
 
@@ -57,7 +68,8 @@ public final class SupernetTrainer {
     public static String describe(Config cfg) {
         return "supernet mode=" + cfg.mode() + " epochs=" + cfg.epochs() + " batch=" + cfg.batchSize() + " lr=" + cfg.lr()
                 + " momentum=" + cfg.momentum() + " wd=" + cfg.weightDecay() + " smoothing=" + cfg.labelSmoothing()
-                + " clip=" + cfg.clipValue() + " end=" + cfg.endFactor() + " seed=" + cfg.seed();
+                + " clip=" + cfg.clipValue() + " end=" + cfg.endFactor() + " seed=" + cfg.seed()
+                + (cfg.bnScope() == BnScope.ALL ? " train_bn=all" : ""); // the default is left out, so that older checkpoints resume
     }
 
     /** Trains {@code net} on {@code data} without checkpoints; returns the per-epoch statistics. */
@@ -78,8 +90,9 @@ public final class SupernetTrainer {
 
     private static List<TrainingLoop.EpochStats> train(Supernet net, Dataset data, Config cfg, TrainingLoop.Checkpointing ckpt,
                                                        TrainingLoop.Listener listener) {
-        List<ParamGroup> groups = cfg.mode() == Mode.BN ? ParamGroups.lastBnOnly(net, cfg.lr(), cfg.momentum())
-                : ParamGroups.allWithWeightDecay(net, cfg.lr(), cfg.momentum(), cfg.weightDecay());
+        List<ParamGroup> groups = cfg.mode() == Mode.FULL ? ParamGroups.allWithWeightDecay(net, cfg.lr(), cfg.momentum(), cfg.weightDecay())
+                : cfg.bnScope() == BnScope.ALL ? ParamGroups.allBnsOnly(net, cfg.lr(), cfg.momentum())
+                : ParamGroups.lastBnOnly(net, cfg.lr(), cfg.momentum());
         Rng paths = new Rng(cfg.seed() ^ 0x5EEDL);
         TrainingLoop.Settings settings = new TrainingLoop.Settings(cfg.epochs(), cfg.batchSize(), cfg.labelSmoothing(), cfg.clipValue(),
                 cfg.seed(), total -> LrSchedule.linear(total, cfg.endFactor()));

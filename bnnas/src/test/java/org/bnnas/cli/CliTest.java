@@ -403,6 +403,36 @@ class CliTest {
     }
 
     @Test
+    void aFullyTrainedSupernetIsScoredByTheIndicatorTooAndTheAblationTrainsEveryBn() throws IOException {
+        org.bnnas.space.SearchSpace space = org.bnnas.space.SearchSpace.load("bnnas-small");
+        org.bnnas.engine.tensor.Rng rng = new org.bnnas.engine.tensor.Rng(8);
+        Path table = shared.resolve("score-ablation.jsonl"), full = shared.resolve("scored-full"), all = shared.resolve("scored-all-bns");
+        for (int i = 0; i < 5; i++) { // a small table: five architectures, the truth rising with their index
+            org.bnnas.experiment.GroundTruth.append(table, new org.bnnas.experiment.GroundTruth.Row(Architecture.sample(space, rng), 3e6 + i, 1, 0, 4,
+                    0.8 + i / 100.0, 0.8, 1, "", 2, "", "", ""), space);
+        }
+        assertEquals(0, bnnas("train-supernet", "--data-dir", data, "--validation-size", 100, "--mode", "full", "--epochs", 1, "--batch-size", 50,
+                "--score-archs", table, "--score-every", 1, "--calibration-batches", 1, "--out", full).code());
+        List<JsonObject> lines = Files.readAllLines(full.resolve("scores.jsonl")).stream().map(l -> JsonParser.parseString(l).getAsJsonObject()).toList();
+        assertEquals(10, lines.size(), "5 architectures, each by accuracy and by the BN indicator");
+        assertEquals(List.of("accuracy", "bn"), lines.subList(0, 2).stream().map(o -> o.get("evaluator").getAsString()).toList());
+        for (JsonObject o : lines) assertEquals("full", o.get("supernet").getAsString());
+        assertEquals("full", JsonParser.parseString(Files.readAllLines(full.resolve("bn_table.jsonl")).get(0)).getAsJsonObject().get("supernet").getAsString());
+
+        assertEquals(0, bnnas("train-supernet", "--data-dir", data, "--validation-size", 100, "--train-bn", "all", "--epochs", 1, "--batch-size", 50,
+                "--score-archs", table, "--out", all).code());
+        assertTrue(Files.readAllLines(all.resolve("scores.jsonl")).stream().allMatch(l -> l.contains("\"supernet\":\"all-bns\"")));
+        assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--mode", "full", "--train-bn", "all"), "--train-bn all goes with --mode bn");
+        assertOneLineError(bnnas("train-supernet", "--data-dir", data, "--train-bn", "some"), "--train-bn: 'some' is neither last nor all");
+
+        Result r = bnnas("rank", "--ground-truth", table, "--scores", full.resolve("scores.jsonl") + "," + all.resolve("scores.jsonl"), "--resamples", 100);
+        assertEquals(0, r.code(), r.err());
+        for (String name : List.of("accuracy/s0@1 ", "bn(full)/s0@1 ", "bn(all-bns)/s0@1 ", "bn(all-bns)/s0@0.25 ")) {
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(name)), name + " in\n" + r.out());
+        }
+    }
+
+    @Test
     void exportWritesAnOnnxModelOfTheRetrainedNetworkOrASupernetPath() throws Exception {
         Path onnx = shared.resolve("net.onnx"), path = shared.resolve("path.onnx");
         Result r = bnnas("export", "--checkpoint", run.resolve("standalone.safetensors"), "--out", onnx);

@@ -53,4 +53,21 @@ class ParamGroupsTest {
             assertEquals(21 * 6 * 2, trainable, "nothing else requires a gradient");
         }
     }
+
+    @Test
+    void theAblationTrainsEveryBnAndNothingElse() {
+        try (Supernet net = new Supernet(SPACE, 1, new Rng(0))) {
+            List<ParamGroup> groups = ParamGroups.allBnsOnly(net, 8.0, 0.9);
+            assertEquals(1, groups.size());
+            assertEquals(0.0, groups.get(0).weightDecay());
+            // the stem's BN, the stem block's two, three in each of the 21 x 6 ops (the fixed identity layers' included, as the official
+            // supernet holds them) and the head's
+            int bns = 1 + 2 + 21 * 6 * 3 + 1;
+            assertEquals(2 * bns, groups.get(0).params().size());
+            for (Map.Entry<String, Parameter> e : net.namedParameters().entrySet()) {
+                boolean bn = e.getValue().data().rank() == 1 && !e.getKey().startsWith("classifier.");
+                assertEquals(bn, e.getValue().requiresGrad(), e.getKey());
+            }
+        }
+    }
 }

@@ -11,14 +11,16 @@ class TrainingDefaultsTest {
     void bnNasSupernetTrainsTwoEpochsAtLr8WithoutWeightDecay() {
         SupernetTrainer.Config c = SupernetTrainer.Config.defaults(SupernetTrainer.Mode.BN, SupernetTrainer.Config.defaultEpochs(SupernetTrainer.Mode.BN),
                 SupernetTrainer.Config.DEFAULT_BATCH, 0);
-        assertEquals(new SupernetTrainer.Config(SupernetTrainer.Mode.BN, 2, 128, 8.0, 0.9, 0.0, 0.1f, 5f, 5e-4, 0), c);
+        assertEquals(new SupernetTrainer.Config(SupernetTrainer.Mode.BN, 2, 128, 8.0, 0.9, 0.0, 0.1f, 5f, 5e-4, 0,
+                SupernetTrainer.BnScope.LAST), c);
     }
 
     @Test
     void sposSupernetTrainsTwentyEpochsAtThePapersScaledLr() {
         SupernetTrainer.Config c = SupernetTrainer.Config.defaults(SupernetTrainer.Mode.FULL, SupernetTrainer.Config.defaultEpochs(SupernetTrainer.Mode.FULL),
                 SupernetTrainer.Config.DEFAULT_BATCH, 0);
-        assertEquals(new SupernetTrainer.Config(SupernetTrainer.Mode.FULL, 20, 128, 0.0625, 0.9, 4e-5, 0.1f, 5f, 5e-4, 0), c);
+        assertEquals(new SupernetTrainer.Config(SupernetTrainer.Mode.FULL, 20, 128, 0.0625, 0.9, 4e-5, 0.1f, 5f, 5e-4, 0,
+                SupernetTrainer.BnScope.LAST), c);
     }
 
     @Test
