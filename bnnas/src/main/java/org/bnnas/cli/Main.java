@@ -1,5 +1,5 @@
-// Main: the bnnas command line: run, reproduce, train-supernet, search, score, retrain, evaluate, info, bench, rank, study, export and
-// latency-table, with one-line errors and exit code 2 for bad input.
+// Main: the bnnas command line: run, reproduce, train-supernet, search, score, retrain, evaluate, info, bench, rank, convergence, study,
+// export and latency-table, with one-line errors and exit code 2 for bad input.
 package org.bnnas.cli;
 
 import java.io.IOException;
@@ -22,7 +22,7 @@ import picocli.CommandLine.Command;
         description = {"BN-NAS: neural architecture search with batch normalization, and its baseline SPOS.",
                 "--debug, anywhere on the line, prints an internal error's stack trace instead of writing it to a file."},
         subcommands = {RunCommand.class, ReproduceCommand.class, TrainSupernetCommand.class, SearchCommand.class, ScoreCommand.class,
-                RetrainCommand.class, EvaluateCommand.class, InfoCommand.class, BenchCommand.class, RankCommand.class,
+                RetrainCommand.class, EvaluateCommand.class, InfoCommand.class, BenchCommand.class, RankCommand.class, ConvergenceCommand.class,
                 StudyCommand.class, ExportCommand.class, LatencyTableCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec

@@ -33,7 +33,7 @@ import org.bnnas.train.TrainingLoop;
  * keeps the points already in the files and continues its training time.
  */
 public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseable {
-    static final String FILE = "scores.jsonl", TABLE_FILE = "bn_table.jsonl";
+    public static final String FILE = "scores.jsonl", TABLE_FILE = "bn_table.jsonl";
     /** What a supernet's score lines say was trained. */
     public static final String LAST_BN = "last-bn", ALL_BNS = "all-bns", FULL = "full";
     private final RunDir run;
@@ -135,9 +135,11 @@ public final class SupernetScoring implements TrainingLoop.Listener, AutoCloseab
             long one = System.nanoTime();
             line(a, "bn", table.score(a), (System.nanoTime() - one) / 1e9, epoch);
         }
-        out.printf("  scored %d architectures after %.2f epochs (%.0f s of training) in %.3g s%n", archs.size(), epoch, trainSeconds,
-                (System.nanoTime() - start) / 1e9);
-        out.flush();
+        if (!archs.isEmpty()) {
+            out.printf("  scored %d architectures after %.2f epochs (%.0f s of training) in %.3g s%n", archs.size(), epoch, trainSeconds,
+                    (System.nanoTime() - start) / 1e9);
+            out.flush();
+        }
         mark = System.nanoTime(); // scoring time is not training time
     }
 

@@ -433,6 +433,22 @@ class CliTest {
     }
 
     @Test
+    void convergenceTrainsBothSupernetsAndReadsTheirRankings() throws IOException {
+        Path out = shared.resolve("convergence");
+        Result r = bnnas("convergence", "--data-dir", data, "--validation-size", 100, "--batch-size", 50, "--every", 0.5, "--out", out);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("BN-only training: 8 steps") && r.out().contains("full training: 8 steps")
+                && r.out().contains("At their ends, BN-only training's rankings agree with full training's at tau"), r.out());
+        JsonObject c = json(out.resolve("convergence.json"));
+        assertEquals(4, c.getAsJsonObject("BN-only training").getAsJsonArray("points").size(), "2 epochs of 4 batches, every half epoch");
+        for (String png : List.of("convergence-vs-steps.png", "convergence-vs-seconds.png", "convergence-step-to-step.png", "convergence-against-other.png",
+                "convergence-loss.png", "convergence-gammas.png")) {
+            assertTrue(Files.size(out.resolve(png)) > 0, png);
+        }
+        assertOneLineError(bnnas("convergence", "--data-dir", data, "--every", 0), "--every must be positive, got 0.0");
+    }
+
+    @Test
     void exportWritesAnOnnxModelOfTheRetrainedNetworkOrASupernetPath() throws Exception {
         Path onnx = shared.resolve("net.onnx"), path = shared.resolve("path.onnx");
         Result r = bnnas("export", "--checkpoint", run.resolve("standalone.safetensors"), "--out", onnx);
