@@ -24,7 +24,8 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Train the ground truth of the ranking study: architectures sampled as the search samples them (uniform single paths,",
                 "stratified by FLOPs, some near the FLOPs limit), each from scratch, one row per (architecture, seed) appended to --table.",
                 "Rerun to continue; rows already in the table are not trained again. --shard i/n trains machine i's share of n.",
-                "With --arch, it trains the architectures given (a search's winners, say) with each of --seeds instead of the plan."})
+                "With --arch, it trains the architectures given (a search's winners, say) with each of --seeds instead of the plan.",
+                "With --merge, it trains nothing and joins the rows of other tables (shards, machines) into --table."})
 final class BenchCommand implements Callable<Integer> {
     @Mixin
     CommonOptions common;
@@ -70,6 +71,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--resume", description = "Continue in --out, the run directory of an earlier call (the table skips the rows it holds either way).")
     boolean resume;
 
+    @Option(names = "--merge", split = ",", paramLabel = "FILE", description = "Train nothing: add to --table the rows of these tables (shards' or "
+            + "other machines') that it does not hold yet.")
+    List<Path> merge;
+
     @Spec
     CommandSpec spec;
 
@@ -78,6 +83,7 @@ final class BenchCommand implements Callable<Integer> {
         common.apply();
         runDir.check(resume);
         SearchSpace space = common.loadSpace();
+        if (merge != null) return merge(space);
         String[] parts = shard.split("/");
         int index, count;
         try {
@@ -157,6 +163,38 @@ final class BenchCommand implements Callable<Integer> {
             out.flush();
         }
         out.printf("bench: %s holds %d rows%n", table, GroundTruth.read(table, space).size());
+        return 0;
+    }
+
+    /** Adds the rows of the --merge tables that --table lacks, each through the table's lock; every file is read whole first, so a broken one adds nothing. */
+    private int merge(SearchSpace space) {
+        for (String o : List.of("--arch", "--seeds", "--shard", "--archs", "--second-seeds", "--near-limit", "--epochs", "--max-rows")) {
+            if (spec.commandLine().getParseResult().hasMatchedOption(o)) throw new CliException(o + " trains rows, which --merge does not");
+        }
+        List<List<GroundTruth.Row>> sources = new java.util.ArrayList<>();
+        for (Path f : merge) {
+            if (!java.nio.file.Files.isRegularFile(f)) throw new CliException("--merge " + f + ": no such file");
+            try {
+                sources.add(GroundTruth.read(f, space));
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--merge " + e.getMessage());
+            }
+        }
+        try {
+            GroundTruth.read(table, space);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("--table " + e.getMessage());
+        }
+        int added = 0, held = 0;
+        for (List<GroundTruth.Row> rows : sources) {
+            for (GroundTruth.Row r : rows) {
+                if (GroundTruth.append(table, r, space)) added++;
+                else held++;
+            }
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        out.printf("bench: added %d rows from %d tables to %s (%d it held already); it holds %d rows%n", added, merge.size(), table, held,
+                GroundTruth.read(table, space).size());
         return 0;
     }
 }

@@ -325,6 +325,15 @@ class CliTest {
                 new java.util.HashSet<>(Files.readAllLines(half).stream().map(l -> JsonParser.parseString(l).getAsJsonObject().get("arch").getAsString() + "@"
                         + JsonParser.parseString(l).getAsJsonObject().get("seed")).toList()), "two shards train the whole plan");
         assertOneLineError(bnnas("bench", "--data-dir", data, "--table", table, "--shard", "2/2"), "--shard: '2/2' is not i/n");
+        Path merged = shared.resolve("gt-merged.jsonl");
+        Result m = bnnas("bench", "--table", merged, "--merge", half + "," + table);
+        assertEquals(0, m.code(), m.err());
+        assertTrue(m.out().contains("added 4 rows from 2 tables to " + merged + " (4 it held already); it holds 4 rows"), m.out());
+        assertEquals(new java.util.HashSet<>(Files.readAllLines(half)), new java.util.HashSet<>(Files.readAllLines(merged)),
+                "the first table's rows, as they were, and none of the second's again");
+        assertOneLineError(bnnas("bench", "--table", merged, "--merge", half, "--epochs", 2), "--epochs trains rows, which --merge does not");
+        assertOneLineError(bnnas("bench", "--table", merged, "--merge", shared.resolve("no-shard.jsonl")), "--merge " + shared.resolve("no-shard.jsonl")
+                + ": no such file");
     }
 
     @Test
