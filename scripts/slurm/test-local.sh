@@ -27,9 +27,9 @@ fi
 [ "$(id -u)" = 0 ] || skip "slurmd runs its jobs as their users, which needs root"
 
 work=$(mktemp -d /tmp/bnnas-slurm.XXXXXX)
-pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # jobs first: a job's slurmstepd outlives slurmd
+  [ -f "$work/slurmctld.pid" ] && SLURM_CONF=$work/slurm.conf scancel --user="$(id -un)" 2>/dev/null && sleep 2
   for f in slurmd slurmctld munged; do [ -f "$work/$f.pid" ] && kill "$(cat "$work/$f.pid")" 2>/dev/null || true; done
   sleep 1
   rm -rf "$work"
