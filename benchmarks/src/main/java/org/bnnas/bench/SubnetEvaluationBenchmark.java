@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import org.bnnas.data.Dataset;
+import org.bnnas.data.MemoryDataset;
 import org.bnnas.data.Datasets;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.score.AccuracyEvaluator;
@@ -95,7 +96,7 @@ public class SubnetEvaluationBenchmark {
         }
         int[] labels = new int[TRAIN_IMAGES];
         for (int i = 0; i < labels.length; i++) labels[i] = rng.nextInt(space.classes);
-        return new Dataset("fashion-mnist (random)", images, labels, c, size, space.classes,
+        return new MemoryDataset("fashion-mnist (random)", images, labels, c, size, space.classes,
                 new float[] {0.2860f}, new float[] {0.3530f}, 2, true);
     }
 

@@ -140,38 +140,11 @@ public final class BatchLoader implements AutoCloseable {
     private Prepared prepare(int[] ord, int e, int b) {
         int from = b * options.batchSize();
         int n = Math.min(options.batchSize(), data.count() - from);
-        int c = data.channels(), s = data.size(), plane = s * s, img = c * plane;
-        float[] out = new float[n * img];
-        int[] labels = new int[n];
-        Rng rng = new Rng(mix(options.seed(), e, b));
-        int pad = options.crop() ? data.cropPadding() : 0;
-        // A table per channel gives exactly Dataset.normalised's values; a padded pixel is byte 0 (black)
-        // normalised, as torchvision pads before Normalize. The batch is written in the tensor's
-        // storage order (channels-last), so the caller's thread only copies it (or uploads it to a GPU).
-        float[][] table = new float[c][256];
-        for (int ch = 0; ch < c; ch++) for (int v = 0; v < 256; v++) table[ch][v] = data.normalised(v, ch);
-        byte[] px = data.images();
-        for (int k = 0; k < n; k++) {
-            int idx = ord[from + k];
-            labels[k] = data.labels()[idx];
-            // Crop offset in the padded image, minus the padding: the source pixel of (y, x) is (y + dy, x + dx).
-            int dy = pad > 0 ? rng.nextInt(2 * pad + 1) - pad : 0;
-            int dx = pad > 0 ? rng.nextInt(2 * pad + 1) - pad : 0;
-            boolean flip = options.flip() && rng.nextInt(2) == 1;
-            int src = idx * img, dst = k * img;
-            for (int ch = 0; ch < c; ch++) {
-                float[] t = table[ch];
-                for (int y = 0; y < s; y++) {
-                    int sy = y + dy;
-                    for (int x = 0; x < s; x++) {
-                        int sx = (flip ? s - 1 - x : x) + dx;
-                        float v = (sy < 0 || sy >= s || sx < 0 || sx >= s) ? t[0]
-                                : t[px[src + ch * plane + sy * s + sx] & 0xff];
-                        out[dst + (y * s + x) * c + ch] = v;
-                    }
-                }
-            }
-        }
+        int[] ids = java.util.Arrays.copyOfRange(ord, from, from + n), labels = new int[n];
+        for (int k = 0; k < n; k++) labels[k] = data.labels()[ids[k]];
+        // The batch is written in the tensor's storage order (channels-last), so the caller's thread only copies it (or uploads it to a GPU).
+        float[] out = new float[n * data.channels() * data.size() * data.size()];
+        data.prepare(ids, options.crop(), options.flip(), mix(options.seed(), e, b), out);
         return new Prepared(out, labels);
     }
 

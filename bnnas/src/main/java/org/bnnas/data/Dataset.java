@@ -1,59 +1,40 @@
-// Dataset: images as unsigned bytes in CHW order, labels, and the normalisation and augmentation of its kind.
+// Dataset: a labelled image set as the loaders read it: in memory (MemoryDataset: MNIST,
+// Fashion-MNIST, CIFAR-10) or files on disk (ImageFolder), each with the augmentation of its kind.
 package org.bnnas.data;
 
-/**
- * An image classification data set held as bytes (60000 x 784 bytes for Fashion-MNIST) so memory stays
- * small; {@link #normalised} turns a pixel into the float the network sees: (x / 255 - mean) / std.
- *
- * @param name          fashion-mnist, mnist or cifar10
- * @param images        count x channels x size x size bytes, each image in CHW order, rows row-major
- * @param labels        one per image, in 0 .. classes-1
- * @param cropPadding   zero padding for the training random crop (2 for 28x28, 4 for 32x32)
- * @param flip          whether training uses random horizontal flips (not for MNIST: digits are not symmetric)
- */
-public record Dataset(String name, byte[] images, int[] labels, int channels, int size, int classes,
-                      float[] mean, float[] std, int cropPadding, boolean flip) {
+/** The images the network sees are channels x size x size; labels are in 0 .. classes - 1. */
+public interface Dataset {
+    String name();
 
-    public Dataset {
-        if ((long) labels.length * channels * size * size != images.length) {
-            throw new IllegalArgumentException("Dataset " + name + ": " + images.length + " bytes for "
-                    + labels.length + " images of " + channels + "x" + size + "x" + size);
-        }
-        if (mean.length != channels || std.length != channels) {
-            throw new IllegalArgumentException("Dataset " + name + ": mean/std need one value per channel");
-        }
-    }
+    int count();
 
-    public int count() { return labels.length; }
+    /** One label per image. */
+    int[] labels();
 
-    public int imageBytes() { return channels * size * size; }
+    int channels();
 
-    /** Pixel (channel c, row y, column x) of image i, as the unsigned byte value 0..255. */
-    public int pixel(int i, int c, int y, int x) {
-        return images[i * imageBytes() + (c * size + y) * size + x] & 0xff;
-    }
+    int size();
 
-    /** The normalised value of byte value {@code v} in channel {@code c}. */
-    public float normalised(int v, int c) {
-        return (v / 255f - mean[c]) / std[c];
-    }
+    int classes();
+
+    /** Whether training flips images horizontally (not MNIST: digits are not symmetric). */
+    boolean flip();
+
+    /** The images at {@code indices}, in that order, as a data set of the same kind. */
+    Dataset subset(int[] indices);
 
     /** The first {@code n} images (a split is shuffled already, so they are a random sample of it). */
-    public Dataset first(int n) {
+    default Dataset first(int n) {
         int[] idx = new int[n];
         for (int i = 0; i < n; i++) idx[i] = i;
         return subset(idx);
     }
 
-    /** The images at {@code indices}, in that order, as a new data set of the same kind. */
-    public Dataset subset(int[] indices) {
-        int b = imageBytes();
-        byte[] img = new byte[indices.length * b];
-        int[] lab = new int[indices.length];
-        for (int k = 0; k < indices.length; k++) {
-            System.arraycopy(images, indices[k] * b, img, k * b, b);
-            lab[k] = labels[indices[k]];
-        }
-        return new Dataset(name, img, lab, channels, size, classes, mean, std, cropPadding, flip);
-    }
+    /**
+     * Writes images {@code ids} (in order) into {@code out} as the network sees them: normalised
+     * floats, image after image, each in storage order (size x size x channels); augmented for
+     * training when {@code crop} (and flipped at random when {@code flip}), every random draw coming
+     * from {@code seed}, so that a batch depends on nothing else.
+     */
+    void prepare(int[] ids, boolean crop, boolean flip, long seed, float[] out);
 }

@@ -66,7 +66,7 @@ public final class Datasets {
     }
 
     private static Dataset cifar(CifarReader.Records r) {
-        return new Dataset("cifar10", r.pixels(), r.labels(), 3, 32, CifarReader.CLASSES,
+        return new MemoryDataset("cifar10", r.pixels(), r.labels(), 3, 32, CifarReader.CLASSES,
                 new float[] {0.4914f, 0.4822f, 0.4465f}, new float[] {0.2470f, 0.2435f, 0.2616f}, 4, true);
     }
 
@@ -90,7 +90,7 @@ public final class Datasets {
         for (int i = 0; i < labels.length; i++) {
             if (labels[i] >= 10) throw new DataException(labelsFile + ": label " + labels[i] + " at index " + i + " out of range (classes 10)");
         }
-        return new Dataset(name, im.pixels(), labels, 1, 28, 10, new float[] {mean}, new float[] {std}, 2, flip);
+        return new MemoryDataset(name, im.pixels(), labels, 1, 28, 10, new float[] {mean}, new float[] {std}, 2, flip);
     }
 
     /**

@@ -12,16 +12,21 @@ import org.bnnas.engine.tensor.MemoryScope;
 import org.junit.jupiter.api.Test;
 
 class BatchLoaderTest {
+    /** The in-memory data set a test built, to read its pixels. */
+    static MemoryDataset mem(Dataset d) {
+        return (MemoryDataset) d;
+    }
+
 
     /** A data set whose pixels differ across rows, columns and images, so flips and crops show. */
-    static Dataset varied(int count, int channels, int size) {
+    static MemoryDataset varied(int count, int channels, int size) {
         int img = channels * size * size;
         byte[] px = new byte[count * img];
         for (int i = 0; i < count; i++) for (int p = 0; p < img; p++) px[i * img + p] = (byte) TestFiles.pixel(i, p);
         float[] mean = new float[channels], std = new float[channels];
         java.util.Arrays.fill(mean, 0.5f);
         java.util.Arrays.fill(std, 0.25f);
-        return new Dataset("test", px, TestFiles.labels(count), channels, size, 10, mean, std, size == 28 ? 2 : 4, true);
+        return new MemoryDataset("test", px, TestFiles.labels(count), channels, size, 10, mean, std, size == 28 ? 2 : 4, true);
     }
 
     /** Every batch of one epoch as (images, labels) arrays. */
@@ -67,7 +72,7 @@ class BatchLoaderTest {
             List<float[]> batches = epoch(l, 0, labels);
             assertEquals(3, batches.size());
             // Image 3 is the second of batch 1; pixel (y 4, x 7).
-            assertEquals(d.normalised(d.pixel(3, 0, 4, 7), 0), batches.get(1)[784 + 4 * 28 + 7], 0f);
+            assertEquals(mem(d).normalised(mem(d).pixel(3, 0, 4, 7), 0), batches.get(1)[784 + 4 * 28 + 7], 0f);
             assertArrayEquals(new int[] {2, 3}, labels.get(1));
         }
     }
@@ -98,7 +103,7 @@ class BatchLoaderTest {
         try (BatchLoader l = new BatchLoader(d, new BatchLoader.Options(16, false, true, false, 3))) {
             float[] x = epoch(l, 0, null).get(0);
             assertEquals(16 * 3 * 32 * 32, x.length);
-            float black = d.normalised(0, 0);
+            float black = mem(d).normalised(0, 0);
             int padded = 0;
             for (int i = 0; i < 16; i++) if (x[i * 3072] == black) padded++; // top-left corner of channel 0
             assertTrue(padded > 0, "some crops move the image down or right and show the padding");
@@ -115,8 +120,8 @@ class BatchLoaderTest {
                 boolean same = true, mirrored = true;
                 for (int c = 0; c < 3; c++) for (int y = 0; y < 32; y++) for (int xx = 0; xx < 32; xx++) {
                     float v = x[((i * 3 + c) * 32 + y) * 32 + xx];
-                    same &= v == d.normalised(d.pixel(i, c, y, xx), c);
-                    mirrored &= v == d.normalised(d.pixel(i, c, y, 31 - xx), c);
+                    same &= v == mem(d).normalised(mem(d).pixel(i, c, y, xx), c);
+                    mirrored &= v == mem(d).normalised(mem(d).pixel(i, c, y, 31 - xx), c);
                 }
                 assertTrue(same || mirrored, "image " + i + " is neither itself nor its mirror");
                 if (mirrored) flipped++;

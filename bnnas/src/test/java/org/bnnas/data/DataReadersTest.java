@@ -48,8 +48,8 @@ class DataReadersTest {
         assertEquals(28, p.train().size());
         assertArrayEquals(TestFiles.labels(12), p.train().labels());
         int v = TestFiles.pixel(3, 5 * 28 + 6);
-        assertEquals(v, p.train().pixel(3, 0, 5, 6));
-        assertEquals((v / 255f - 0.1307f) / 0.3081f, p.train().normalised(v, 0), 1e-6f);
+        assertEquals(v, ((MemoryDataset) p.train()).pixel(3, 0, 5, 6));
+        assertEquals((v / 255f - 0.1307f) / 0.3081f, ((MemoryDataset) p.train()).normalised(v, 0), 1e-6f);
         assertTrue(!p.train().flip(), "MNIST is not flipped");
     }
 
@@ -106,7 +106,7 @@ class DataReadersTest {
     @Test
     void cifarRoundTrip() throws IOException {
         Datasets.Pair p = Datasets.load("cifar10", TestFiles.cifarDir(dir, 4));
-        Dataset tr = p.train();
+        MemoryDataset tr = (MemoryDataset) p.train();
         assertEquals(20, tr.count());
         assertEquals(4, p.test().count());
         assertEquals(3, tr.channels());

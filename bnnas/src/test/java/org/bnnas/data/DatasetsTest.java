@@ -16,19 +16,24 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class DatasetsTest {
+    /** The in-memory data set a test built, to read its pixels. */
+    static MemoryDataset mem(Dataset d) {
+        return (MemoryDataset) d;
+    }
+
     @TempDir Path dir;
 
     /** A data set whose image i has every pixel equal to i, so an image tells its index. */
-    static Dataset indexed(int count) {
+    static MemoryDataset indexed(int count) {
         byte[] img = new byte[count * 784];
         for (int i = 0; i < count; i++) java.util.Arrays.fill(img, i * 784, (i + 1) * 784, (byte) i);
-        return new Dataset("fashion-mnist", img, TestFiles.labels(count), 1, 28, 10,
+        return new MemoryDataset("fashion-mnist", img, TestFiles.labels(count), 1, 28, 10,
                 new float[] {0.2860f}, new float[] {0.3530f}, 2, true);
     }
 
     private static Set<Integer> ids(Dataset d) {
         Set<Integer> s = new HashSet<>();
-        for (int i = 0; i < d.count(); i++) s.add(d.pixel(i, 0, 0, 0));
+        for (int i = 0; i < d.count(); i++) s.add(mem(d).pixel(i, 0, 0, 0));
         return s;
     }
 
@@ -39,8 +44,8 @@ class DatasetsTest {
         Datasets.Split b = Datasets.split(d, 50, 42);
         assertEquals(150, a.train().count());
         assertEquals(50, a.validation().count());
-        assertArrayEquals(a.train().images(), b.train().images());
-        assertArrayEquals(a.validation().images(), b.validation().images());
+        assertArrayEquals(mem(a.train()).images(), mem(b.train()).images());
+        assertArrayEquals(mem(a.validation()).images(), mem(b.validation()).images());
         Set<Integer> tr = ids(a.train()), va = ids(a.validation());
         assertEquals(150, tr.size());
         assertEquals(50, va.size());
@@ -48,7 +53,7 @@ class DatasetsTest {
         assertTrue(tr.isEmpty(), "train and validation overlap");
         // Labels travel with their images.
         for (int i = 0; i < a.validation().count(); i++) {
-            assertEquals(a.validation().pixel(i, 0, 0, 0) % 10, a.validation().labels()[i]);
+            assertEquals(mem(a.validation()).pixel(i, 0, 0, 0) % 10, a.validation().labels()[i]);
         }
         assertFalse(ids(Datasets.split(d, 50, 43).validation()).equals(va), "another seed, another split");
     }
@@ -57,7 +62,7 @@ class DatasetsTest {
     void fashionMnistFromGeneratedFiles() throws IOException {
         Datasets.Pair p = Datasets.load("fashion-mnist", TestFiles.idxDir(dir, 6, 2));
         int v = TestFiles.pixel(1, 0);
-        assertEquals((v / 255f - 0.2860f) / 0.3530f, p.train().normalised(p.train().pixel(1, 0, 0, 0), 0), 1e-6f);
+        assertEquals((v / 255f - 0.2860f) / 0.3530f, ((MemoryDataset) p.train()).normalised(((MemoryDataset) p.train()).pixel(1, 0, 0, 0), 0), 1e-6f);
         assertTrue(p.train().flip());
     }
 
@@ -67,8 +72,8 @@ class DatasetsTest {
         Datasets.Splits s = Datasets.loadSplits("fashion-mnist", files, 15, 7);
         Datasets.Split expected = Datasets.split(Datasets.load("fashion-mnist", files).train(), 15, 7);
         assertEquals(45, s.train().count());
-        assertArrayEquals(expected.train().images(), s.train().images(), "the seeded split of the training set");
-        assertArrayEquals(expected.validation().images(), s.validation().images());
+        assertArrayEquals(mem(expected.train()).images(), mem(s.train()).images(), "the seeded split of the training set");
+        assertArrayEquals(mem(expected.validation()).images(), mem(s.validation()).images());
         assertEquals(20, s.test().count());
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> Datasets.loadSplits("fashion-mnist", files, 60, 7));

@@ -80,6 +80,6 @@ public final class TestFiles {
         int[] labels = new int[count];
         for (int i = 0; i < images.length; i++) images[i] = (byte) rng.nextInt(256);
         for (int i = 0; i < labels.length; i++) labels[i] = rng.nextInt(10);
-        return new Dataset("random", images, labels, 1, 28, 10, new float[] {0.5f}, new float[] {0.3f}, 2, true);
+        return new MemoryDataset("random", images, labels, 1, 28, 10, new float[] {0.5f}, new float[] {0.3f}, 2, true);
     }
 }

@@ -7,12 +7,18 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.ArrayList;
 import java.util.List;
 import org.bnnas.data.Dataset;
+import org.bnnas.data.MemoryDataset;
 import org.bnnas.engine.nn.Module;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 class MetricsTest {
+    /** The in-memory data set a test built, to read its pixels. */
+    static MemoryDataset mem(Dataset d) {
+        return (MemoryDataset) d;
+    }
+
     /** Logit j of an image is its pixel (0, j) of row 0, so a test chooses each prediction through the bytes. */
     private static final class FirstRowLogits extends Module {
         @Override
@@ -39,12 +45,12 @@ class MetricsTest {
         img[784 + 3] = 9;
         img[784 + 7] = 9;
         labels[1] = 3;
-        return new Dataset("test", img, labels, 1, 28, 10, new float[] {0.5f}, new float[] {0.3f}, 2, false);
+        return new MemoryDataset("test", img, labels, 1, 28, 10, new float[] {0.5f}, new float[] {0.3f}, 2, false);
     }
 
     private static int firstLargest(Dataset d, int i) {
         int best = 0;
-        for (int j = 1; j < 10; j++) if (d.pixel(i, 0, 0, j) > d.pixel(i, 0, 0, best)) best = j;
+        for (int j = 1; j < 10; j++) if (mem(d).pixel(i, 0, 0, j) > mem(d).pixel(i, 0, 0, best)) best = j;
         return best;
     }
 
