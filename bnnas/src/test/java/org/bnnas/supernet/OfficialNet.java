@@ -35,6 +35,16 @@ public final class OfficialNet {
         return null;
     }
 
+    /** A python3 that imports torch and {@code module} too (torchvision, say), skipped or failed as {@link #python()} is. */
+    public static String python(String module) throws InterruptedException {
+        String p = python();
+        if (exitCode(List.of(p, "-c", "import " + module)) != 0) {
+            if (System.getenv("BNNAS_REQUIRE_TORCH") != null) fail("BNNAS_REQUIRE_TORCH is set, but " + p + " cannot import " + module);
+            assumeTrue(false, p + " cannot import " + module + " (apt-get install python3-" + module + ")");
+        }
+        return p;
+    }
+
     /** A PyTorch network with random weights, gammas and betas and BN statistics estimated over {@code paths}, saved without metadata into {@code dir}. */
     public static Path init(Path dir, String kind, SearchSpace space, List<int[]> paths, int channels, int size) throws Exception {
         Path out = dir.resolve("pytorch-" + kind + "-" + space.name + ".safetensors");
