@@ -19,12 +19,21 @@ final class CommonOptions {
     @Option(names = "--space", paramLabel = "NAME|FILE", description = "Search space: bnnas-small, bnnas-28, bnnas-imagenet or a JSON file (default: ${DEFAULT-VALUE}).")
     String space = "bnnas-small";
 
-    @Option(names = "--data", paramLabel = "NAME", description = "Data set: fashion-mnist, mnist or cifar10 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--data", paramLabel = "NAME", description = "Data set: fashion-mnist, mnist, cifar10 or imagefolder (DIR/train/<class>/*, "
+            + "DIR/val/<class>/*: ImageNet's layout, with the official transforms) (default: ${DEFAULT-VALUE}).")
     String data = "fashion-mnist";
 
     @Option(names = "--data-dir", paramLabel = "DIR", description = "Directory of the data set's files (default for fashion-mnist: "
             + "/usr/share/datasets/fashion-mnist).")
     Path dataDir;
+
+    @Option(names = "--skip-bad-images", description = "With --data imagefolder: skip an image that cannot be decoded (counted, named, and "
+            + "replaced by the next) instead of stopping.")
+    boolean skipBadImages;
+
+    @Option(names = "--data-workers", paramLabel = "N", description = "With --data imagefolder: threads that decode and transform images "
+            + "(default: one per core).")
+    Integer dataWorkers;
 
     @Option(names = "--validation-size", paramLabel = "N", description = "Images held out of the training set for validation (default: ${DEFAULT-VALUE}).")
     int validationSize = Datasets.DEFAULT_VALIDATION_SIZE;
@@ -80,11 +89,28 @@ final class CommonOptions {
             if (!data.equals("fashion-mnist")) throw new CliException("--data " + data + " needs --data-dir DIR (only fashion-mnist has a default)");
             dir = Datasets.FASHION_MNIST_DIR;
         }
-        if (!data.equals("fashion-mnist") && !data.equals("mnist") && !data.equals("cifar10")) {
-            throw new CliException("--data: unknown data set '" + data + "' (fashion-mnist, mnist, cifar10)");
+        if (!data.equals("fashion-mnist") && !data.equals("mnist") && !data.equals("cifar10") && !data.equals("imagefolder")) {
+            throw new CliException("--data: unknown data set '" + data + "' (fashion-mnist, mnist, cifar10, imagefolder)");
+        }
+        if (!data.equals("imagefolder") && (skipBadImages || dataWorkers != null)) {
+            throw new CliException((skipBadImages ? "--skip-bad-images" : "--data-workers") + " goes with --data imagefolder");
+        }
+        Datasets.Pair pair;
+        if (data.equals("imagefolder")) {
+            if (dataWorkers != null) {
+                if (dataWorkers < 1) throw new CliException("--data-workers must be at least 1, got " + dataWorkers);
+                org.bnnas.data.ImageFolder.setWorkers(dataWorkers);
+            }
+            SearchSpace s = loadSpace();
+            pair = Datasets.imageFolder(dir, s.inputSize, skipBadImages);
+            if (pair.train().classes() > s.classes) {
+                throw new CliException("--data-dir " + dir + ": " + pair.train().classes() + " classes, more than the " + s.classes + " of --space " + s.name);
+            }
+        } else {
+            pair = Datasets.load(data, dir);
         }
         try {
-            return Datasets.loadSplits(data, dir, validationSize, seed);
+            return Datasets.splits(pair, validationSize, seed);
         } catch (IllegalArgumentException e) {
             throw new CliException("--validation-size: " + e.getMessage());
         }

@@ -99,10 +99,23 @@ public final class Main implements Runnable {
             line.getErr().flush();
             return 1;
         });
+        int skippedBefore = org.bnnas.data.ImageFolder.skipped();
+        org.bnnas.data.ImageFolder.setLog(line -> {
+            synchronized (err) {
+                err.println(line);
+                err.flush();
+            }
+        });
         try {
             return cmd.execute(expanded);
         } finally {
             RunDir.releaseClaims(); // a process that ends releases them anyway; tests run many commands in one process
+            int skipped = org.bnnas.data.ImageFolder.skipped() - skippedBefore;
+            if (skipped > 0) {
+                err.println("bnnas: " + skipped + " image file" + (skipped == 1 ? "" : "s") + " could not be decoded and " + (skipped == 1 ? "was" : "were")
+                        + " skipped (--skip-bad-images)");
+                err.flush();
+            }
         }
     }
 

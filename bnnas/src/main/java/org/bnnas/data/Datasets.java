@@ -1,4 +1,5 @@
-// Datasets: loads fashion-mnist, mnist and cifar10 from their files, and makes the seeded validation split.
+// Datasets: loads fashion-mnist, mnist and cifar10 from their files and image folders from theirs,
+// and makes the seeded validation split.
 package org.bnnas.data;
 
 import java.nio.file.Path;
@@ -50,13 +51,39 @@ public final class Datasets {
     }
 
     /**
+     * An image folder with train/ and val/ in torchvision's ImageFolder layout, transformed to
+     * {@code size}; val/ is the test set (ImageNet's labelled validation set is the test set of a
+     * search, which holds its own validation images out of train/). Both must have the same classes.
+     */
+    public static Pair imageFolder(Path dir, int size, boolean skipBad) {
+        ImageFolder train = ImageFolder.scan(dir.resolve("train"), size, skipBad), val = ImageFolder.scan(dir.resolve("val"), size, skipBad);
+        if (!train.classNames().equals(val.classNames())) {
+            List<String> missing = new ArrayList<>(train.classNames());
+            missing.removeAll(val.classNames());
+            List<String> extra = new ArrayList<>(val.classNames());
+            extra.removeAll(train.classNames());
+            throw new DataException(dir + ": train/ and val/ have other classes (" + (missing.isEmpty() ? "" : "missing from val/: " + first(missing))
+                    + (missing.isEmpty() || extra.isEmpty() ? "" : "; ") + (extra.isEmpty() ? "" : "only in val/: " + first(extra)) + ")");
+        }
+        return new Pair(train, val);
+    }
+
+    private static String first(List<String> names) {
+        return names.size() <= 5 ? String.join(", ", names) : String.join(", ", names.subList(0, 5)) + " and " + (names.size() - 5) + " more";
+    }
+
+    /**
      * Loads {@code name} from {@code dir} and holds {@code validationSize} images of its training
      * set out for validation ({@link #split} with {@code seed}); the test set stays whole.
      *
      * @throws IllegalArgumentException when the validation part would leave no training image
      */
     public static Splits loadSplits(String name, Path dir, int validationSize, long seed) {
-        Pair pair = load(name, dir);
+        return splits(load(name, dir), validationSize, seed);
+    }
+
+    /** {@code pair}'s training set with {@code validationSize} images held out for validation by {@code seed}, and its test set. */
+    public static Splits splits(Pair pair, int validationSize, long seed) {
         if (validationSize >= pair.train().count()) {
             throw new IllegalArgumentException("holding out " + validationSize + " images leaves none for training (the training set has "
                     + pair.train().count() + ")");

@@ -1,6 +1,7 @@
-// TestFiles: writes small IDX and CIFAR-10 files for the data tests.
+// TestFiles: writes small IDX and CIFAR-10 files and image folders of JPEGs for the data tests.
 package org.bnnas.data;
 
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -8,6 +9,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.zip.GZIPOutputStream;
+import javax.imageio.ImageIO;
 
 public final class TestFiles {
     private TestFiles() {}
@@ -81,5 +83,22 @@ public final class TestFiles {
         for (int i = 0; i < images.length; i++) images[i] = (byte) rng.nextInt(256);
         for (int i = 0; i < labels.length; i++) labels[i] = rng.nextInt(10);
         return new MemoryDataset("random", images, labels, 1, 28, 10, new float[] {0.5f}, new float[] {0.3f}, 2, true);
+    }
+
+    /** A w x h JPEG whose colours depend on {@code seed}. */
+    public static void jpeg(Path file, int w, int h, int seed) throws IOException {
+        BufferedImage im = new BufferedImage(w, h, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) im.setRGB(x, y, ((x * 7 + seed * 31) & 0xff) << 16 | ((y * 5 + seed * 17) & 0xff) << 8 | (x * y + seed) & 0xff);
+        Files.createDirectories(file.getParent());
+        if (!ImageIO.write(im, "jpg", file.toFile())) throw new IOException("no JPEG writer");
+    }
+
+    /** DIR/train and DIR/val with {@code classes} classes of {@code perClass} images each (val: two per class). */
+    public static Path imageFolder(Path root, int classes, int perClass) throws IOException {
+        for (int c = 0; c < classes; c++) {
+            for (int i = 0; i < perClass; i++) jpeg(root.resolve("train/class" + c + "/img" + i + ".JPEG"), 40 + 3 * i, 30 + 2 * c, c * 100 + i);
+            for (int i = 0; i < 2; i++) jpeg(root.resolve("val/class" + c + "/v" + i + ".jpg"), 36, 44, c * 100 + 50 + i);
+        }
+        return root;
     }
 }
