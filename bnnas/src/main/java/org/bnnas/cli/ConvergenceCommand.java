@@ -46,6 +46,10 @@ final class ConvergenceCommand implements Callable<Integer> {
     @Option(names = "--train-bn", paramLabel = "last|all", description = "What BN-only training trains: each op's last BN (default) or every BN.")
     String trainBn = "last";
 
+    @Option(names = "--bn-lr", paramLabel = "LR", description = "Learning rate of BN-only training (default: BN-NAS's, 8.0 at batch 128, scaled "
+            + "with the batch).")
+    Double bnLr;
+
     @Option(names = "--batch-size", paramLabel = "N", description = "Batch size of both (default: ${DEFAULT-VALUE}).")
     int batchSize = SupernetTrainer.Config.DEFAULT_BATCH;
 
@@ -60,7 +64,13 @@ final class ConvergenceCommand implements Callable<Integer> {
         common.apply();
         runDir.check(resume);
         if (!(every > 0)) throw new CliException("--every must be positive, got " + every);
-        SupernetTrainer.Config bn = TrainSupernetCommand.SupernetOptions.build("bn", bnEpochs, batchSize, null, trainBn, common.seed, "--");
+        // checked here under this command's own option names; the builder below would name them as train-supernet does
+        if (bnEpochs < 1) throw new CliException("--bn-epochs must be at least 1, got " + bnEpochs);
+        if (fullEpochs < 1) throw new CliException("--full-epochs must be at least 1, got " + fullEpochs);
+        if (batchSize < 1) throw new CliException("--batch-size must be at least 1, got " + batchSize);
+        if (bnLr != null && !(bnLr > 0)) throw new CliException("--bn-lr must be positive, got " + bnLr);
+        if (!trainBn.equals("last") && !trainBn.equals("all")) throw new CliException("--train-bn: '" + trainBn + "' is neither last nor all");
+        SupernetTrainer.Config bn = TrainSupernetCommand.SupernetOptions.build("bn", bnEpochs, batchSize, bnLr, trainBn, common.seed, "--");
         SupernetTrainer.Config full = TrainSupernetCommand.SupernetOptions.build("full", fullEpochs, batchSize, null, "last", common.seed, "--");
         SearchSpace space = common.loadSpace();
         Datasets.Splits data = common.loadData();

@@ -108,6 +108,11 @@ public final class Main implements Runnable {
         });
         try {
             return cmd.execute(expanded);
+        } catch (OutOfMemoryError e) { // picocli passes Errors through; the heap bin/bnnas sets was too small for this run
+            err.println("bnnas" + (args.length > 0 ? " " + args[0] : "") + ": out of Java heap memory (" + oneLine(e.getMessage()) + ", at most "
+                    + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB): give the JVM more, e.g. BNNAS_JAVA_OPTS=-Xmx4g bin/bnnas ...");
+            err.flush();
+            return 1;
         } finally {
             RunDir.releaseClaims(); // a process that ends releases them anyway; tests run many commands in one process
             int skipped = org.bnnas.data.ImageFolder.skipped() - skippedBefore;

@@ -48,8 +48,11 @@ public final class Stages {
     public static List<TrainingLoop.EpochStats> trainSupernet(RunDir run, Supernet net, Datasets.Splits data, SupernetTrainer.Config cfg,
                                                               boolean resume, SupernetScoring scoring, PrintWriter out) {
         String stage = "supernet";
-        out.printf("supernet: %s training, %d epochs, batch %d, lr %.4g, on %d images%n", cfg.mode() == SupernetTrainer.Mode.BN
-                ? "BN-only (BN-NAS)" : "full (SPOS)", cfg.epochs(), cfg.batchSize(), cfg.lr(), data.train().count());
+        long[] numbers = SupernetTrainer.trainedNumbers(net, cfg);
+        out.printf("supernet: %s training, %d epochs, batch %d, lr %.4g, on %d images: %,d of its %,d parameters trained (%s)%n",
+                cfg.mode() == SupernetTrainer.Mode.BN ? "BN-only (BN-NAS)" : "full (SPOS)", cfg.epochs(), cfg.batchSize(), cfg.lr(), data.train().count(),
+                numbers[0], numbers[1], cfg.mode() == SupernetTrainer.Mode.FULL ? "every one" : cfg.bnScope() == SupernetTrainer.BnScope.ALL
+                        ? "gamma and beta of every BN" : "gamma and beta of each op's last BN");
         out.flush();
         List<TrainingLoop.EpochStats> stats = SupernetTrainer.train(net, data.train(), cfg, run.file(SUPERNET_FILE), resume,
                 TrainingLoop.Listener.all(new EpochReporter(run, stage, cfg.epochs(), out, null), scoring));

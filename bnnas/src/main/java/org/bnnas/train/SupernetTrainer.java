@@ -64,6 +64,20 @@ public final class SupernetTrainer {
 
     private SupernetTrainer() {}
 
+    /** The optimizer's groups under the mode's rule (which also sets which parameters require gradients). */
+    private static List<ParamGroup> groups(Supernet net, Config cfg) {
+        return cfg.mode() == Mode.FULL ? ParamGroups.allWithWeightDecay(net, cfg.lr(), cfg.momentum(), cfg.weightDecay())
+                : cfg.bnScope() == BnScope.ALL ? ParamGroups.allBnsOnly(net, cfg.lr(), cfg.momentum())
+                : ParamGroups.lastBnOnly(net, cfg.lr(), cfg.momentum());
+    }
+
+    /** How many numbers {@code cfg} trains in {@code net}, and how many the supernet holds: {trained, all}. */
+    public static long[] trainedNumbers(Supernet net, Config cfg) {
+        long trained = groups(net, cfg).stream().flatMap(g -> g.params().stream()).mapToLong(p -> p.data().shape().numel()).sum();
+        long all = net.parameters().stream().mapToLong(p -> p.data().shape().numel()).sum();
+        return new long[] {trained, all};
+    }
+
     /** The configuration as one line of text, stored in checkpoints so that a resume can check it. */
     public static String describe(Config cfg) {
         return "supernet mode=" + cfg.mode() + " epochs=" + cfg.epochs() + " batch=" + cfg.batchSize() + " lr=" + cfg.lr()
@@ -90,9 +104,7 @@ public final class SupernetTrainer {
 
     private static List<TrainingLoop.EpochStats> train(Supernet net, Dataset data, Config cfg, TrainingLoop.Checkpointing ckpt,
                                                        TrainingLoop.Listener listener) {
-        List<ParamGroup> groups = cfg.mode() == Mode.FULL ? ParamGroups.allWithWeightDecay(net, cfg.lr(), cfg.momentum(), cfg.weightDecay())
-                : cfg.bnScope() == BnScope.ALL ? ParamGroups.allBnsOnly(net, cfg.lr(), cfg.momentum())
-                : ParamGroups.lastBnOnly(net, cfg.lr(), cfg.momentum());
+        List<ParamGroup> groups = groups(net, cfg);
         Rng paths = new Rng(cfg.seed() ^ 0x5EEDL);
         TrainingLoop.Settings settings = new TrainingLoop.Settings(cfg.epochs(), cfg.batchSize(), cfg.labelSmoothing(), cfg.clipValue(),
                 cfg.seed(), total -> LrSchedule.linear(total, cfg.endFactor()));

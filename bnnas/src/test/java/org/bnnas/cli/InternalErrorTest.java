@@ -35,9 +35,13 @@ class InternalErrorTest {
         @CommandLine.Option(names = "--early")
         boolean early;
 
+        @CommandLine.Option(names = "--out-of-memory")
+        boolean outOfMemory;
+
         @Override
         public Integer call() {
             if (!early) runDir.create("buggy");
+            if (outOfMemory) throw new OutOfMemoryError("Java heap space");
             throw new IllegalStateException("the bug's message");
         }
     }
@@ -72,6 +76,14 @@ class InternalErrorTest {
         Path trace = Path.of(m.group(1));
         assertTrue(Files.readString(trace).contains("IllegalStateException"));
         Files.delete(trace);
+    }
+
+    @Test
+    void runningOutOfHeapSaysHowToGiveMore() {
+        Result r = run("buggy", "--early", "--out-of-memory");
+        assertEquals(1, r.code());
+        assertTrue(r.err().strip().matches("bnnas buggy: out of Java heap memory \\(Java heap space, at most \\d+ MiB\\): give the JVM more, "
+                + "e\\.g\\. BNNAS_JAVA_OPTS=-Xmx4g bin/bnnas \\.\\.\\."), r.err());
     }
 
     @Test
