@@ -455,6 +455,9 @@ class CliTest {
             assertTrue(Files.size(out.resolve(png)) > 0, png);
         }
         assertOneLineError(bnnas("convergence", "--data-dir", data, "--every", 0), "--every must be positive, got 0.0");
+        assertOneLineError(bnnas("convergence", "--data-dir", data, "--bn-lr", 0), "--bn-lr must be positive, got 0.0");
+        assertOneLineError(bnnas("convergence", "--data-dir", data, "--bn-epochs", 0), "--bn-epochs must be at least 1, got 0");
+        assertOneLineError(bnnas("convergence", "--data-dir", data, "--train-bn", "some"), "--train-bn: 'some' is neither last nor all");
     }
 
     @Test
