@@ -24,6 +24,13 @@ SubnetEvaluationBenchmark.sposAccuracy measures (the bench paths, from the third
 --memory MODE runs only MODE's step, --steps times, and reports the process's resident memory
 before the first step and its peak (ru_maxrss).
 
+--export-torchscript DIR times nothing: it writes the official network as TorchScript for the
+libtorch peer (LibtorchStepBenchmark, in our JMH harness): DIR/supernet-SPACE.pt, the supernet
+scripted with forward(x, arch: List[int]) so that one module and one set of weights serves every
+path, and DIR/standalone-SPACE.pt, the standalone network of the first bench path, forward(x).
+Both keep the official state-dict names; their weights are PyTorch's initialisation, which the
+benchmark replaces with ours. Each is checked against the eager module before it is written.
+
 Prints one JSON line.
 
   pytorch_peer.py --space bnnas/src/main/resources/spaces/bnnas-small.json
@@ -35,6 +42,7 @@ import os
 import resource
 import sys
 import time
+from typing import List
 
 import torch
 import torch.nn as nn
@@ -55,7 +63,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--space', required=True)
     ap.add_argument('--archs', required=True)
-    ap.add_argument('--batch', type=int, required=True)
+    ap.add_argument('--batch', type=int, help='required, except with --export-torchscript')
     ap.add_argument('--threads', type=int, default=os.cpu_count())
     ap.add_argument('--device', default='cpu', help='cpu or cuda')
     ap.add_argument('--steps', type=int, default=24, help='timed steps, rounded up to whole cycles of the paths')
@@ -64,10 +72,16 @@ def main():
     ap.add_argument('--spos', action='store_true', help='also time the SPOS evaluation of a subnet')
     ap.add_argument('--spos-subnets', type=int, default=5)
     ap.add_argument('--memory', choices=['full', 'bnonly', 'eval', 'standalone'], help='measure the memory of this step only')
+    ap.add_argument('--export-torchscript', metavar='DIR', help='write the supernet and the first path\'s standalone network as TorchScript into DIR, and time nothing')
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     space = json.load(open(a.space))
     archs = json.load(open(a.archs))['archs']
+    if a.export_torchscript:
+        print(json.dumps(export_torchscript(space, archs, a.export_torchscript)))
+        return
+    if a.batch is None:
+        ap.error('--batch is required')
     device = torch.device(a.device)
     if device.type == 'cuda':  # PyTorch's fastest deterministic-free setting, and no TF32, as our CUDA backend computes
         torch.backends.cudnn.benchmark = True
@@ -156,6 +170,77 @@ def main():
     if a.spos:
         result['spos_eval_ms'] = spos_evaluation(net, space, archs, a.spos_subnets, device)
     print(json.dumps(result))
+
+
+class ScriptableSupernet(nn.Module):
+    """The official supernet's modules under their official names, with a forward TorchScript can compile.
+
+    The official forward picks `layer._ops[op]` by a value known only at run time, which TorchScript
+    cannot index a ModuleList by; here every layer's ops are unrolled at compile time and the one
+    whose index equals the path's entry runs, so one module (one set of weights) serves every path.
+    """
+
+    def __init__(self, net):
+        super().__init__()
+        self.conv_bn = net.conv_bn
+        self.MBConv_ratio_1 = net.MBConv_ratio_1
+        self.features = net.features
+        self.conv_1x1_bn = net.conv_1x1_bn
+        self.classifier = net.classifier
+
+    def forward(self, x, arch: List[int]):
+        x = self.MBConv_ratio_1(self.conv_bn(x))
+        for i, layer in enumerate(self.features):
+            op = arch[i]
+            for j, block in enumerate(layer._ops):
+                if op == j:
+                    x = block(x)
+        return self.classifier(self.conv_1x1_bn(x).mean((2, 3)))
+
+
+class ScriptableStandalone(nn.Module):
+    """The official standalone network's modules under their official names, with a forward of x alone."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.conv_bn = net.conv_bn
+        self.MBConv_ratio_1 = net.MBConv_ratio_1
+        self.features = net.features
+        self.conv_1x1_bn = net.conv_1x1_bn
+        self.classifier = net.classifier
+
+    def forward(self, x):
+        x = self.MBConv_ratio_1(self.conv_bn(x))
+        for block in self.features:
+            x = block(x)
+        return self.classifier(self.conv_1x1_bn(x).mean((2, 3)))
+
+
+def export_torchscript(space, archs, out_dir):
+    """Scripts the official supernet and first-path standalone network, checks them against the eager modules, saves them."""
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+    channels, size = space['input']['channels'], space['input']['size']
+    supernet = official_net.Network(space, 'supernet', None, channels).eval()
+    standalone = official_net.Network(space, 'standalone', archs[0], channels).eval()
+    scripted_supernet = torch.jit.script(ScriptableSupernet(supernet)).eval()
+    scripted_standalone = torch.jit.script(ScriptableStandalone(standalone)).eval()
+    x = torch.randn(2, channels, size, size)
+    worst = 0.0
+    with torch.no_grad():
+        pairs = [(supernet(x, arch), scripted_supernet(x, arch)) for arch in archs] + [(standalone(x), scripted_standalone(x))]
+    for eager, scripted in pairs:
+        diff = float((eager - scripted).abs().max()) / max(float(eager.abs().max()), 1e-30)
+        worst = max(worst, diff)
+        if diff > 1e-5:  # the same operations on the same weights: anything but rounding means the scripted forward is wrong
+            raise SystemExit(f'export-torchscript: the scripted network differs from the eager one by {diff:.3g} of its largest logit')
+    files = {}
+    for kind, module in (('supernet', scripted_supernet), ('standalone', scripted_standalone)):
+        module.train()  # the benchmark sets the mode it needs; PyTorch's own default
+        files[kind] = os.path.join(out_dir, f"{kind}-{space['name']}.pt")
+        module.save(files[kind])
+    return {'peer': 'pytorch-' + torch.__version__, 'space': space['name'], 'supernet': files['supernet'],
+            'standalone': files['standalone'], 'standalone_arch': archs[0], 'scripted_vs_eager_max_rel_diff': worst}
 
 
 def spos_evaluation(net, space, archs, subnets, device, calibration_batches=20, batch=256, validation=10000):

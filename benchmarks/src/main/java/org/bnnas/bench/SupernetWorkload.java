@@ -88,6 +88,24 @@ public final class SupernetWorkload implements AutoCloseable {
         if (mode == Mode.EVAL) net.eval(); else net.train();
     }
 
+    /** Our network (a Supernet, or the StandaloneNet of the first path): LibtorchWorkload copies its weights. */
+    Module net() {
+        return net;
+    }
+
+    /** The batch every step takes, which LibtorchWorkload gives libtorch too. */
+    Tensor input() {
+        return input;
+    }
+
+    int[] labels() {
+        return labels;
+    }
+
+    Mode mode() {
+        return mode;
+    }
+
     /** The eight paths of spaces/bench-archs.json. */
     public static List<int[]> benchArchs() {
         try (InputStream in = SearchSpace.class.getResourceAsStream("/spaces/bench-archs.json")) {
