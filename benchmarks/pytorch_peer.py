@@ -172,13 +172,8 @@ def main():
     print(json.dumps(result))
 
 
-class ScriptableSupernet(nn.Module):
-    """The official supernet's modules under their official names, with a forward TorchScript can compile.
-
-    The official forward picks `layer._ops[op]` by a value known only at run time, which TorchScript
-    cannot index a ModuleList by; here every layer's ops are unrolled at compile time and the one
-    whose index equals the path's entry runs, so one module (one set of weights) serves every path.
-    """
+class OfficialModules(nn.Module):
+    """The official network's modules under their official names (so that state dicts match); subclasses add a forward."""
 
     def __init__(self, net):
         super().__init__()
@@ -187,6 +182,15 @@ class ScriptableSupernet(nn.Module):
         self.features = net.features
         self.conv_1x1_bn = net.conv_1x1_bn
         self.classifier = net.classifier
+
+
+class ScriptableSupernet(OfficialModules):
+    """The official supernet's modules under their official names, with a forward TorchScript can compile.
+
+    The official forward picks `layer._ops[op]` by a value known only at run time, which TorchScript
+    cannot index a ModuleList by; here every layer's ops are unrolled at compile time and the one
+    whose index equals the path's entry runs, so one module (one set of weights) serves every path.
+    """
 
     def forward(self, x, arch: List[int]):
         x = self.MBConv_ratio_1(self.conv_bn(x))
@@ -198,16 +202,8 @@ class ScriptableSupernet(nn.Module):
         return self.classifier(self.conv_1x1_bn(x).mean((2, 3)))
 
 
-class ScriptableStandalone(nn.Module):
+class ScriptableStandalone(OfficialModules):
     """The official standalone network's modules under their official names, with a forward of x alone."""
-
-    def __init__(self, net):
-        super().__init__()
-        self.conv_bn = net.conv_bn
-        self.MBConv_ratio_1 = net.MBConv_ratio_1
-        self.features = net.features
-        self.conv_1x1_bn = net.conv_1x1_bn
-        self.classifier = net.classifier
 
     def forward(self, x):
         x = self.MBConv_ratio_1(self.conv_bn(x))
