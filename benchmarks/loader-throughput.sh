@@ -2,8 +2,9 @@
 # Images per second through the training input pipeline of an image folder, ours (BatchLoader over
 # ImageFolder: LoaderThroughput) against torchvision's ImageFolder and DataLoader (loader_peer.py),
 # with the same transforms, batch and number of workers, on a generated ImageNet-like set
-# (make_jpegs.py: 3,000 JPEGs of about 400x350). Each side runs at each worker count from 1 to
-# the number of cores, twice, in turns, its faster run counting; then the table, and what a
+# (make_jpegs.py: 5,000 JPEGs of about 400x350). Each side runs at each worker count from 1 to
+# the number of cores, twice, in turns, its faster run counting, timing 60 batches of 64 after 16
+# batches of warm-up (our JIT needs about a thousand images to reach its steady speed); then the table, and what a
 # bnnas-imagenet training step would need to be fed (the batch over the step's time, from
 # `--step-ms`, a measured step at batch 64, where one is known).
 #
@@ -17,14 +18,14 @@ jar="$root/benchmarks/target/benchmarks.jar"
 if [ ! -f "$jar" ] || [ -n "$(find "$root" -name '*.java' -path '*/src/main/*' -newer "$jar" -print -quit)" ]; then
   (cd "$root" && mvn -q -B install -DskipTests) >&2
 fi
-data=${LOADER_DATA:-/tmp/bnnas-loader-jpegs}
-[ -d "$data/train" ] || /usr/bin/python3 "$root/benchmarks/make_jpegs.py" "$data" 10 300
+data=${LOADER_DATA:-/tmp/bnnas-loader-jpegs-5000}
+[ -d "$data/train" ] || /usr/bin/python3 "$root/benchmarks/make_jpegs.py" "$data" 10 500
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for workers in $(seq 1 "$(nproc)"); do
   for round in 1 2; do
-    java --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp "$jar" org.bnnas.bench.LoaderThroughput "$data" "$workers" 64 20 | tail -1 >> "$results"
-    /usr/bin/python3 "$root/benchmarks/loader_peer.py" "$data" "$workers" 64 20 | tail -1 >> "$results"
+    java --add-modules jdk.incubator.vector -XX:+UseParallelGC -cp "$jar" org.bnnas.bench.LoaderThroughput "$data" "$workers" 64 60 16 | tail -1 >> "$results"
+    /usr/bin/python3 "$root/benchmarks/loader_peer.py" "$data" "$workers" 64 60 16 | tail -1 >> "$results"
   done
 done
 /usr/bin/python3 - "$results" "$step_ms" <<'PY'

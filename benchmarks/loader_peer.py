@@ -1,9 +1,9 @@
 """loader_peer.py: torchvision's ImageFolder and DataLoader at the official training transforms
 (RandomResizedCrop(224), RandomHorizontalFlip, ToTensor, Normalize), as LoaderThroughput reads
-an image folder: one JSON line with images per second over the timed batches, after two batches
-of warm-up.
+an image folder: one JSON line with images per second over the timed batches, after the warm-up
+batches.
 
-  python3 loader_peer.py DIR WORKERS [BATCH] [BATCHES]
+  python3 loader_peer.py DIR WORKERS [BATCH] [BATCHES] [WARMUP]
 """
 import json
 import statistics
@@ -19,6 +19,7 @@ def main():
     root, workers = sys.argv[1], int(sys.argv[2])
     batch = int(sys.argv[3]) if len(sys.argv) > 3 else 64
     batches = int(sys.argv[4]) if len(sys.argv) > 4 else 20
+    warmup = int(sys.argv[5]) if len(sys.argv) > 5 else 2
     transform = T.Compose([T.RandomResizedCrop(224), T.RandomHorizontalFlip(), T.ToTensor(),
                            T.Normalize(mean=[0.485, 0.456, 0.406], std=[0.229, 0.224, 0.225])])
     data = datasets.ImageFolder(root + "/train", transform)
@@ -26,7 +27,7 @@ def main():
     loader = torch.utils.data.DataLoader(data, batch_size=batch, shuffle=True, num_workers=workers, pin_memory=False, drop_last=True,
                                          persistent_workers=workers > 0)
     it = iter(loader)
-    for _ in range(2):
+    for _ in range(warmup):
         next(it)
     times = []
     start = last = time.perf_counter()

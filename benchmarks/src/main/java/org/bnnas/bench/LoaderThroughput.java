@@ -18,14 +18,14 @@ public final class LoaderThroughput {
     public static void main(String[] args) {
         Path dir = Path.of(args[0]);
         int workers = Integer.parseInt(args[1]), batch = args.length > 2 ? Integer.parseInt(args[2]) : 64,
-                batches = args.length > 3 ? Integer.parseInt(args[3]) : 20;
+                batches = args.length > 3 ? Integer.parseInt(args[3]) : 20, warmup = args.length > 4 ? Integer.parseInt(args[4]) : 2;
         ImageFolder.setWorkers(workers);
         var train = Datasets.imageFolder(dir, 224, false).train();
-        if (train.count() < (batches + 2) * batch) throw new IllegalArgumentException(dir + ": " + train.count() + " training images, fewer than "
-                + (batches + 2) * batch + " for " + (batches + 2) + " batches of " + batch);
+        if (train.count() < (batches + warmup) * batch) throw new IllegalArgumentException(dir + ": " + train.count() + " training images, fewer than "
+                + (batches + warmup) * batch + " for " + (batches + warmup) + " batches of " + batch);
         double[] seconds = new double[batches];
         try (BatchLoader loader = new BatchLoader(train, BatchLoader.Options.training(train, batch, 0))) {
-            for (int i = 0; i < 2; i++) {
+            for (int i = 0; i < warmup; i++) {
                 try (MemoryScope s = MemoryScope.open(); BatchLoader.Batch b = loader.next()) {
                     check(b);
                 }

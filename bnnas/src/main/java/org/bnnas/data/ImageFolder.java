@@ -31,6 +31,12 @@ public final class ImageFolder implements Dataset {
     /** The file endings torchvision's ImageFolder takes (case ignored). */
     public static final List<String> EXTENSIONS = List.of(".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp");
     public static final float[] MEAN = {0.485f, 0.456f, 0.406f}, STD = {0.229f, 0.224f, 0.225f};
+    /** Each channel's 256 byte values normalised: ToTensor's v / 255, then Normalize's (v - mean) / std, in float as torchvision computes them. */
+    private static final float[] NORMALISED = new float[3 * 256];
+
+    static {
+        for (int c = 0; c < 3; c++) for (int v = 0; v < 256; v++) NORMALISED[c * 256 + v] = (v / 255f - MEAN[c]) / STD[c];
+    }
 
     private static final java.util.Set<Path> SKIPPED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     /** Where a skipped file is reported, the moment it is first skipped (the CLI points it at its error stream). */
@@ -202,8 +208,10 @@ public final class ImageFolder implements Dataset {
         ImageTransforms.Image im = decode(id);
         ImageTransforms.Image t = crop ? ImageTransforms.train(im, size, rng::nextDouble, flip) : ImageTransforms.eval(im, size);
         byte[] px = t.rgb();
-        for (int p = 0; p < size * size; p++) {
-            for (int c = 0; c < 3; c++) out[offset + p * 3 + c] = ((px[p * 3 + c] & 0xff) / 255f - MEAN[c]) / STD[c];
+        for (int p = 0; p < size * size * 3; p += 3) {
+            out[offset + p] = NORMALISED[px[p] & 0xff];
+            out[offset + p + 1] = NORMALISED[256 + (px[p + 1] & 0xff)];
+            out[offset + p + 2] = NORMALISED[512 + (px[p + 2] & 0xff)];
         }
     }
 

@@ -4,6 +4,7 @@
 // Pillow computes it (its coefficients, fixed point and rounding), so that the bytes are Pillow's.
 package org.bnnas.data;
 
+import java.util.Arrays;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -107,8 +108,13 @@ public final class ImageTransforms {
     public static Image flip(Image im) {
         byte[] out = new byte[im.rgb().length];
         int w = im.width();
+        byte[] in = im.rgb();
         for (int y = 0; y < im.height(); y++) {
-            for (int x = 0; x < w; x++) System.arraycopy(im.rgb(), (y * w + x) * 3, out, (y * w + w - 1 - x) * 3, 3);
+            for (int x = 0, p = y * w * 3, o = (y * w + w - 1) * 3; x < w; x++, p += 3, o -= 3) {
+                out[o] = in[p];
+                out[o + 1] = in[p + 1];
+                out[o + 2] = in[p + 2];
+            }
         }
         return new Image(out, w, im.height());
     }
@@ -192,23 +198,21 @@ public final class ImageTransforms {
         if (outHeight == h) {
             if (srcRows == h && srcRowOffset == 0) return new Image(src == im.rgb() ? src.clone() : src, srcW, h);
         }
-        byte[] out = new byte[outHeight * srcW * 3];
+        // row by row, each input row's weighted samples added to the whole output row: the sums are
+        // integers, so their order does not change them
+        int rowBytes = srcW * 3;
+        byte[] out = new byte[outHeight * rowBytes];
+        int[] sums = new int[rowBytes];
         for (int y = 0; y < outHeight; y++) {
             int[] k = vertical.weights()[y];
             int first = vertical.first()[y] - srcRowOffset;
-            for (int x = 0; x < srcW; x++) {
-                int s0 = 1 << (PRECISION_BITS - 1), s1 = s0, s2 = s0;
-                for (int t = 0; t < k.length; t++) {
-                    int p = ((first + t) * srcW + x) * 3;
-                    s0 += (src[p] & 0xff) * k[t];
-                    s1 += (src[p + 1] & 0xff) * k[t];
-                    s2 += (src[p + 2] & 0xff) * k[t];
-                }
-                int o = (y * srcW + x) * 3;
-                out[o] = (byte) clip8(s0);
-                out[o + 1] = (byte) clip8(s1);
-                out[o + 2] = (byte) clip8(s2);
+            Arrays.fill(sums, 1 << (PRECISION_BITS - 1));
+            for (int t = 0; t < k.length; t++) {
+                int row = (first + t) * rowBytes, weight = k[t];
+                for (int i = 0; i < rowBytes; i++) sums[i] += (src[row + i] & 0xff) * weight;
             }
+            int o = y * rowBytes;
+            for (int i = 0; i < rowBytes; i++) out[o + i] = (byte) clip8(sums[i]);
         }
         return new Image(out, srcW, outHeight);
     }
