@@ -2,6 +2,10 @@
 // with the next batch prepared on a background thread.
 package org.bnnas.data;
 
+import java.lang.ref.Cleaner;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.ArrayDeque;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -9,6 +13,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * Iterates one epoch at a time: {@code startEpoch(e)}, then {@code next()} while {@code hasNext()}.
@@ -19,8 +25,10 @@ import org.bnnas.engine.tensor.Tensor;
  * Determinism: the order of epoch e comes from Rng(mix(seed, e)) and the augmentation of batch b from
  * Rng(mix(seed, e, b)), so the batches depend only on (seed, epoch), never on thread timing.
  * <p>
- * The background thread only fills float[] arrays; the Tensor is made in {@link #next()} on the caller's
- * thread, because a tensor belongs to the MemoryScope of the thread that creates it.
+ * The background thread only fills memory outside the JVM's heap (a batch of 512 ImageNet images is
+ * 308 MB, and two are in flight: the heap that bin/bnnas gives the JVM could not hold them); the
+ * Tensor is made in {@link #next()} on the caller's thread, because a tensor belongs to the
+ * MemoryScope of the thread that creates it.
  */
 public final class BatchLoader implements AutoCloseable {
 
@@ -49,9 +57,35 @@ public final class BatchLoader implements AutoCloseable {
         public void close() { images.close(); }
     }
 
-    /** A batch as plain arrays, which is all the background thread makes: images in storage order (N, H, W, C). */
-    private record Prepared(float[] images, int[] labels) {}
+    /**
+     * Memory for one batch's images in storage order (N, H, W, C), malloc'd outside the JVM's heap
+     * and kept for the next batches (fresh memory would cost a page fault per 4 KB every batch);
+     * freed by free() or, for memory nobody gave back (the loader closed while filling it), once
+     * its buffer is unreachable.
+     */
+    private static final class Staging {
+        private static final Cleaner CLEANER = Cleaner.create();
+        final FloatBuffer images;
+        private final Cleaner.Cleanable free;
 
+        Staging(int floats) {
+            Pointer memory = Pointer.malloc(4L * floats);
+            if (memory == null) throw new OutOfMemoryError("BatchLoader: no memory for a batch of " + 4L * floats + " bytes");
+            images = new BytePointer(memory).capacity(4L * floats).asByteBuffer().order(ByteOrder.nativeOrder()).asFloatBuffer();
+            // registered on the buffer, which the threads that fill and copy it hold, not on this holder
+            free = CLEANER.register(images, () -> Pointer.free(memory));
+        }
+
+        void free() {
+            free.clean();
+        }
+    }
+
+    /** A batch as the background thread makes it. */
+    private record Prepared(Staging staging, int[] labels) {}
+
+    /** Staging memory given back by next(), for the batches after (at most two: one filling, one taken). */
+    private final ArrayDeque<Staging> spare = new ArrayDeque<>();
     private final Dataset data;
     private final Options options;
     private final ExecutorService worker;
@@ -106,9 +140,13 @@ public final class BatchLoader implements AutoCloseable {
         }
         nextBatch++;
         pending = hasNext() ? worker.submit(prepareTask(nextBatch)) : null;
-        Tensor images = Tensor.empty(p.labels().length, data.channels(), data.size(), data.size());
-        images.copyFromStorage(p.images());
-        return new Batch(images, p.labels());
+        try {
+            Tensor images = Tensor.empty(p.labels().length, data.channels(), data.size(), data.size());
+            images.copyFromStorage(p.staging().images);
+            return new Batch(images, p.labels());
+        } finally {
+            giveBack(p.staging());
+        }
     }
 
     /** Stops the background thread and waits for it to end. */
@@ -122,6 +160,10 @@ public final class BatchLoader implements AutoCloseable {
             if (t != null) t.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        synchronized (spare) {
+            spare.forEach(Staging::free);
+            spare.clear();
         }
     }
 
@@ -143,9 +185,37 @@ public final class BatchLoader implements AutoCloseable {
         int[] ids = java.util.Arrays.copyOfRange(ord, from, from + n), labels = new int[n];
         for (int k = 0; k < n; k++) labels[k] = data.labels()[ids[k]];
         // The batch is written in the tensor's storage order (channels-last), so the caller's thread only copies it (or uploads it to a GPU).
-        float[] out = new float[n * data.channels() * data.size() * data.size()];
-        data.prepare(ids, options.crop(), options.flip(), mix(options.seed(), e, b), out);
-        return new Prepared(out, labels);
+        Staging staging = staging(n * data.channels() * data.size() * data.size());
+        try {
+            data.prepare(ids, options.crop(), options.flip(), mix(options.seed(), e, b), staging.images);
+        } catch (RuntimeException | Error failed) {
+            giveBack(staging);
+            throw failed;
+        }
+        return new Prepared(staging, labels);
+    }
+
+    private Staging staging(int floats) {
+        synchronized (spare) {
+            for (java.util.Iterator<Staging> it = spare.iterator(); it.hasNext(); ) {
+                Staging s = it.next();
+                if (s.images.capacity() == floats) {
+                    it.remove();
+                    return s;
+                }
+            }
+        }
+        return new Staging(floats);
+    }
+
+    private void giveBack(Staging s) {
+        synchronized (spare) {
+            if (spare.size() < 2) {
+                spare.addLast(s);
+                return;
+            }
+        }
+        s.free();
     }
 
     private static int[] identity(int n) {

@@ -2,6 +2,8 @@
 // Fashion-MNIST, CIFAR-10) or files on disk (ImageFolder), each with the augmentation of its kind.
 package org.bnnas.data;
 
+import java.nio.FloatBuffer;
+
 /** The images the network sees are channels x size x size; labels are in 0 .. classes - 1. */
 public interface Dataset {
     String name();
@@ -32,9 +34,10 @@ public interface Dataset {
 
     /**
      * Writes images {@code ids} (in order) into {@code out} as the network sees them: normalised
-     * floats, image after image, each in storage order (size x size x channels); augmented for
-     * training when {@code crop} (and flipped at random when {@code flip}), every random draw coming
-     * from {@code seed}, so that a batch depends on nothing else.
+     * floats, image after image from index 0, each in storage order (size x size x channels), by
+     * absolute puts (the buffer's position is not used); augmented for training when {@code crop}
+     * (and flipped at random when {@code flip}), every random draw coming from {@code seed}, so that
+     * a batch depends on nothing else.
      */
-    void prepare(int[] ids, boolean crop, boolean flip, long seed, float[] out);
+    void prepare(int[] ids, boolean crop, boolean flip, long seed, FloatBuffer out);
 }

@@ -2,6 +2,7 @@
 // normalisation and augmentation of its kind (random crop after zero padding, horizontal flip).
 package org.bnnas.data;
 
+import java.nio.FloatBuffer;
 import org.bnnas.engine.tensor.Rng;
 
 /**
@@ -61,7 +62,7 @@ public record MemoryDataset(String name, byte[] images, int[] labels, int channe
      * with {@code seed}.
      */
     @Override
-    public void prepare(int[] ids, boolean crop, boolean flip, long seed, float[] out) {
+    public void prepare(int[] ids, boolean crop, boolean flip, long seed, FloatBuffer out) {
         int c = channels, s = size, plane = s * s, img = c * plane;
         Rng rng = new Rng(seed);
         int pad = crop ? cropPadding : 0;
@@ -81,7 +82,7 @@ public record MemoryDataset(String name, byte[] images, int[] labels, int channe
                     for (int x = 0; x < s; x++) {
                         int sx = (flipped ? s - 1 - x : x) + dx;
                         float v = (sy < 0 || sy >= s || sx < 0 || sx >= s) ? t[0] : t[images[src + ch * plane + sy * s + sx] & 0xff];
-                        out[dst + (y * s + x) * c + ch] = v;
+                        out.put(dst + (y * s + x) * c + ch, v);
                     }
                 }
             }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,15 +41,15 @@ class ImageFolderTest {
         float[] one = new float[ids.length * 32 * 32 * 3], three = one.clone();
         try {
             ImageFolder.setWorkers(1);
-            f.prepare(ids, true, true, 42, one);
+            f.prepare(ids, true, true, 42, FloatBuffer.wrap(one));
             ImageFolder.setWorkers(3);
-            f.prepare(ids, true, true, 42, three);
+            f.prepare(ids, true, true, 42, FloatBuffer.wrap(three));
         } finally {
             ImageFolder.setWorkers(Runtime.getRuntime().availableProcessors());
         }
         assertArrayEquals(one, three);
         float[] other = one.clone();
-        f.prepare(ids, true, true, 43, other);
+        f.prepare(ids, true, true, 43, FloatBuffer.wrap(other));
         assertTrue(!java.util.Arrays.equals(one, other), "another seed, other crops");
     }
 
@@ -56,7 +57,7 @@ class ImageFolderTest {
     void evaluationIsTheOfficialTransformNormalisedByImageNetsStatistics() throws IOException {
         ImageFolder f = (ImageFolder) Datasets.imageFolder(TestFiles.imageFolder(dir, 2, 3), 24, false).test();
         float[] out = new float[24 * 24 * 3];
-        f.prepare(new int[] {1}, false, false, 0, out);
+        f.prepare(new int[] {1}, false, false, 0, FloatBuffer.wrap(out));
         ImageTransforms.Image expected = ImageTransforms.eval(ImageDecoder.decode(f.file(1)), 24);
         for (int p = 0; p < 24 * 24; p++) {
             for (int c = 0; c < 3; c++) {
@@ -72,15 +73,15 @@ class ImageFolderTest {
         Files.write(bad, new byte[] {(byte) 0xff, (byte) 0xd8, 1, 2, 3});
         ImageFolder f = (ImageFolder) Datasets.imageFolder(root, 16, false).train();
         float[] out = new float[16 * 16 * 3 * 2];
-        DataException e = assertThrows(DataException.class, () -> f.prepare(new int[] {0, 4}, false, false, 0, out));
+        DataException e = assertThrows(DataException.class, () -> f.prepare(new int[] {0, 4}, false, false, 0, FloatBuffer.wrap(out)));
         assertTrue(e.getMessage().startsWith(bad + ": ") && e.getMessage().endsWith("(--skip-bad-images skips such files)"), e.getMessage());
         ImageFolder skipping = (ImageFolder) Datasets.imageFolder(root, 16, true).train();
         int before = ImageFolder.skipped();
-        skipping.prepare(new int[] {0, 4}, false, false, 0, out);
-        skipping.prepare(new int[] {4}, false, false, 0, out);
+        skipping.prepare(new int[] {0, 4}, false, false, 0, FloatBuffer.wrap(out));
+        skipping.prepare(new int[] {4}, false, false, 0, FloatBuffer.wrap(out));
         assertEquals(before + 1, ImageFolder.skipped(), "counted once, however often it comes up");
         float[] next = new float[16 * 16 * 3];
-        skipping.prepare(new int[] {5}, false, false, 0, next);
+        skipping.prepare(new int[] {5}, false, false, 0, FloatBuffer.wrap(next));
         assertArrayEquals(next, java.util.Arrays.copyOfRange(out, 0, next.length), "its place taken by the next image");
 
         Files.createDirectories(root.resolve("train/class2"));

@@ -2,6 +2,7 @@
 package org.bnnas.engine.tensor;
 
 import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
@@ -243,6 +244,26 @@ public final class Tensor implements AutoCloseable {
         }
         version++;
     }
+
+    /** Overwrites the contents from storage order: {@code data}'s remaining floats, which must be this tensor's size. */
+    public void copyFromStorage(FloatBuffer data) {
+        if (data.remaining() != size()) throw new IllegalArgumentException("Tensor.copyFromStorage: " + data.remaining() + " values for shape " + shape);
+        checkOpen();
+        if (block.buffer != null) {
+            block.buffer.asFloatBuffer().put(0, data, data.position(), size());
+        } else { // through the host in pieces, so that a large batch never needs a heap array of its size
+            float[] piece = new float[Math.min(size(), HOST_PIECE)];
+            for (int at = 0; at < size(); at += piece.length) {
+                if (size() - at < piece.length) piece = new float[size() - at];
+                data.get(data.position() + at, piece);
+                block.source().fromHost(piece, block.address + 4L * at);
+            }
+        }
+        version++;
+    }
+
+    /** The floats copyFromStorage(FloatBuffer) sends to a device at a time. */
+    private static final int HOST_PIECE = 1 << 20;
 
     /** Copies another tensor of the same shape into this one (on the device that holds both). */
     public void copyFrom(Tensor src) {
