@@ -56,7 +56,7 @@ trap 'rm -rf "$out"' EXIT
 libtorch_version=$(sed -n 's:.*<pytorch.version>\(.*\)</pytorch.version>.*:\1:p' "$root/pom.xml")
 libtorch_configs=${LIBTORCH_CONFIGS:-default noopt legacy channelslast freeze optimize inferencemode}
 machine_env="OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE-} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE-}"
-java=(java --add-modules jdk.incubator.vector -XX:+UseParallelGC)  # as bin/bnnas runs
+java=(java --add-modules jdk.incubator.vector -XX:+UseParallelGC -Xmx512m)  # as bin/bnnas runs
 peer=(/usr/bin/python3 "$root/benchmarks/pytorch_peer.py" --space "$spaces/$space.json" --archs "$spaces/bench-archs.json" --threads "$threads")
 
 with_setting() { # $1: machine|unset, then the command
