@@ -12,6 +12,7 @@ class TensorMemoryTest {
     @Test
     void thePeakCountsTheMostBytesHeldAtOnceAndRestartsFromWhatIsHeld() {
         try (Tensor held = Tensor.empty(1000)) {
+            NativeMemory.trim(); // no idle blocks, so each tensor gets a block of its own size class
             NativeMemory.resetPeak();
             long base = NativeMemory.inUseBytes();
             assertEquals(base, NativeMemory.peakInUseBytes());
@@ -26,6 +27,22 @@ class TensorMemoryTest {
             assertEquals(base, NativeMemory.peakInUseBytes());
             long resident = ProcessMemory.residentBytes();
             assertTrue(resident > 0 && ProcessMemory.peakResidentBytes() >= resident, resident + " resident, peak " + ProcessMemory.peakResidentBytes());
+        }
+    }
+
+    @Test
+    void anIdleBlockUpToFourTimesTheRequestsClassServesIt() {
+        NativeMemory.trim();
+        Tensor.empty(4000).close(); // leaves an idle block of class 16,384 bytes
+        long mallocs = NativeMemory.mallocCalls();
+        try (Tensor t = Tensor.empty(1000)) { // class 4,096: the idle block is four times that
+            assertEquals(mallocs, NativeMemory.mallocCalls());
+        }
+        NativeMemory.trim();
+        Tensor.empty(5000).close(); // class 20,480: more than four times
+        mallocs = NativeMemory.mallocCalls();
+        try (Tensor t = Tensor.empty(1000)) {
+            assertEquals(mallocs + 1, NativeMemory.mallocCalls());
         }
     }
 
