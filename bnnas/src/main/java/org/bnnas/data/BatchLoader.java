@@ -84,7 +84,7 @@ public final class BatchLoader implements AutoCloseable {
     /** A batch as the background thread makes it. */
     private record Prepared(Staging staging, int[] labels) {}
 
-    /** Staging memory given back by next(), for the batches after (at most two: one filling, one taken). */
+    /** Staging memory given back by next(), kept for the batches after (two at most). */
     private final ArrayDeque<Staging> spare = new ArrayDeque<>();
     private final Dataset data;
     private final Options options;

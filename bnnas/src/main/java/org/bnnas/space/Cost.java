@@ -41,7 +41,6 @@ public record Cost(double flops, long params) {
         return new Cost(c.flops, c.params);
     }
 
-    /** Accumulates the cost layer by layer. */
     /**
      * For each layer, its op indices from the cheapest to the dearest in FLOPs (null for fixed
      * identity layers). A layer's cost does not depend on the ops of the other layers, so the
@@ -79,6 +78,7 @@ public record Cost(double flops, long params) {
         return new int[][] {cheapest, dearest};
     }
 
+    /** Accumulates the cost layer by layer. */
     private static final class Counter {
         double flops;
         long params;
