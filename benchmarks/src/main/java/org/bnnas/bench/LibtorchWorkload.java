@@ -6,7 +6,6 @@ package org.bnnas.bench;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -326,8 +325,7 @@ public final class LibtorchWorkload implements AutoCloseable {
      */
     private static void giveBnsStatistics(SupernetWorkload ours) {
         Module net = ours.net();
-        List<BatchNorm2d> bns = new ArrayList<>();
-        collectBns(net, bns);
+        List<BatchNorm2d> bns = net.modulesOf(BatchNorm2d.class);
         Rng rng = new Rng(12);
         Map<BatchNorm2d, Double> momenta = new HashMap<>();
         for (BatchNorm2d bn : bns) {
@@ -350,10 +348,6 @@ public final class LibtorchWorkload implements AutoCloseable {
         net.train(training);
     }
 
-    private static void collectBns(Module m, List<BatchNorm2d> out) {
-        if (m instanceof BatchNorm2d bn) out.add(bn);
-        m.children().values().forEach(c -> collectBns(c, out));
-    }
 
     private static float[] uniform(int n, Rng rng, double lo, double hi) {
         float[] v = new float[n];

@@ -28,13 +28,7 @@ public final class AccuracyEvaluator implements AutoCloseable {
         this.calibration = calibrationLoader(train, batchSize, seed);
         this.validation = val;
         this.batchSize = batchSize;
-        this.bns = new java.util.ArrayList<>();
-        collect(net, bns);
-    }
-
-    private static void collect(org.bnnas.engine.nn.Module m, java.util.List<BatchNorm2d> out) {
-        if (m instanceof BatchNorm2d bn) out.add(bn);
-        m.children().values().forEach(c -> collect(c, out));
+        this.bns = net.modulesOf(BatchNorm2d.class);
     }
 
     /**
@@ -70,8 +64,7 @@ public final class AccuracyEvaluator implements AutoCloseable {
      * momentum 0.1. Leaves {@code net} in training mode.
      */
     public static void recalibrate(org.bnnas.engine.nn.Module net, int batches, BatchLoader calibration) {
-        java.util.List<BatchNorm2d> bns = new java.util.ArrayList<>();
-        collect(net, bns);
+        java.util.List<BatchNorm2d> bns = net.modulesOf(BatchNorm2d.class);
         try (GradMode.Guard g = GradMode.noGrad()) {
             recalibrate(net, bns, calibration, batches);
         }

@@ -18,7 +18,6 @@ import org.bnnas.data.Dataset;
 import org.bnnas.data.Datasets;
 import org.bnnas.engine.autograd.GradMode;
 import org.bnnas.engine.nn.BatchNorm2d;
-import org.bnnas.engine.nn.Module;
 import org.bnnas.engine.tensor.MemoryScope;
 import org.bnnas.engine.tensor.Rng;
 import org.bnnas.engine.tensor.Tensor;
@@ -134,8 +133,7 @@ class OnnxExportTest {
     /** Random gammas and betas, then BN statistics as a training-mode pass over random images leaves them (not the 1/0 of a fresh BN). */
     static void estimateStatistics(StandaloneNet net, int channels, int size) {
         Rng rng = new Rng(12);
-        java.util.List<BatchNorm2d> bns = new java.util.ArrayList<>();
-        collect(net, bns);
+        java.util.List<BatchNorm2d> bns = net.modulesOf(BatchNorm2d.class);
         for (BatchNorm2d bn : bns) {
             float[] g = new float[bn.numFeatures], b = new float[bn.numFeatures];
             for (int i = 0; i < g.length; i++) {
@@ -156,8 +154,4 @@ class OnnxExportTest {
         for (BatchNorm2d bn : bns) bn.setMomentum(0.1);
     }
 
-    private static void collect(Module m, java.util.List<BatchNorm2d> out) {
-        if (m instanceof BatchNorm2d bn) out.add(bn);
-        m.children().values().forEach(c -> collect(c, out));
-    }
 }

@@ -149,8 +149,7 @@ class PytorchParityTest {
      * gave the same logits, and the comparison would show nothing).
      */
     private static void calibrate(Module net, List<int[]> paths, int channels, int size) {
-        List<BatchNorm2d> bns = new ArrayList<>();
-        collect(net, bns);
+        List<BatchNorm2d> bns = net.modulesOf(BatchNorm2d.class);
         Rng rng = new Rng(12);
         for (BatchNorm2d bn : bns) {
             bn.weight().data().copyFrom(values(bn.numFeatures, rng, 0.7, 1.3));
@@ -170,10 +169,6 @@ class PytorchParityTest {
         for (BatchNorm2d bn : bns) bn.setMomentum(0.1);
     }
 
-    private static void collect(Module m, List<BatchNorm2d> out) {
-        if (m instanceof BatchNorm2d bn) out.add(bn);
-        m.children().values().forEach(c -> collect(c, out));
-    }
 
     private static float[] values(int n, Rng rng, double lo, double hi) {
         float[] v = new float[n];

@@ -45,6 +45,14 @@ public abstract class Module implements AutoCloseable {
         return java.util.Collections.unmodifiableMap(children);
     }
 
+    /** This module and its descendants that are a {@code type}, depth first in registration order. */
+    public <M extends Module> List<M> modulesOf(Class<M> type) {
+        List<M> out = new ArrayList<>();
+        if (type.isInstance(this)) out.add(type.cast(this));
+        for (Module c : children.values()) out.addAll(c.modulesOf(type));
+        return out;
+    }
+
     /** Every parameter of this module and its descendants, named by dotted path, in registration order. */
     public Map<String, Parameter> namedParameters() {
         Map<String, Parameter> out = new LinkedHashMap<>();

@@ -87,6 +87,16 @@ class ModuleTest {
     }
 
     @Test
+    void modulesOfFindsEveryDescendantOfATypeDepthFirst() {
+        try (Net net = new Net(2)) {
+            List<BatchNorm2d> bns = net.modulesOf(BatchNorm2d.class);
+            assertEquals(List.of(8, 16), bns.stream().map(bn -> bn.numFeatures).toList());
+            assertEquals(List.of(net), net.modulesOf(Net.class), "the module itself counts");
+            assertEquals(List.of(net.classifier), net.modulesOf(Linear.class));
+        }
+    }
+
+    @Test
     void requiresGradFalseFreezesEveryParameterOfThatModuleOnly() {
         try (Net net = new Net(3)) {
             for (Parameter p : net.parameters()) assertTrue(p.requiresGrad(), "parameters are trainable by default");
