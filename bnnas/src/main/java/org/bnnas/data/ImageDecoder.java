@@ -49,14 +49,16 @@ public final class ImageDecoder {
         } catch (IOException e) {
             throw new DataException(file + ": cannot read the image (" + e.getMessage() + ")");
         }
-        if (OpenCvJpeg.LOADED && isJpeg(bytes) && endsWithEndOfImage(bytes) && jpegComponents(bytes) != 4) {
+        boolean cmyk = jpegComponents(bytes) == 4;
+        if (OpenCvJpeg.LOADED && !cmyk && isJpeg(bytes) && endsWithEndOfImage(bytes)) {
             ImageTransforms.Image im = OpenCvJpeg.decode(bytes);
             if (im != null) return im;
         }
-        return decodeWithImageIo(bytes, file);
+        return decodeWithImageIo(bytes, cmyk, file);
     }
 
-    private static ImageTransforms.Image decodeWithImageIo(byte[] bytes, Path file) {
+    /** {@code cmyk}: a JPEG of four components, whose samples are converted with PIL's formula. */
+    private static ImageTransforms.Image decodeWithImageIo(byte[] bytes, boolean cmyk, Path file) {
         try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             if (!readers.hasNext()) throw new DataException(file + ": not an image this reader knows (JPEG, PNG, BMP, GIF)");
@@ -66,7 +68,7 @@ public final class ImageDecoder {
                 List<String> warnings = new ArrayList<>();
                 reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
                 ImageTransforms.Image im;
-                if (jpegComponents(bytes) == 4) {
+                if (cmyk) {
                     IIOMetadata meta = reader.getImageMetadata(0); // before the image, which the forward-only stream passes
                     im = cmyk(reader.readRaster(0, null), adobeTransform(meta), file); // the file's own samples
                 } else {
